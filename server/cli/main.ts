@@ -14,6 +14,12 @@ function help(): string {
   ].join('\n');
 }
 
+const USER_INPUT_CODES = new Set(['BAD_USER_INPUT', 'VALIDATION', 'CONFIG_INVALID']);
+
+function isCodedError(error: unknown): error is Error & { code: string } {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === 'string' && !('syscall' in error);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
@@ -40,6 +46,11 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof UserFacingError) {
       console.error(`imagineer ${name}: ${error.message}`);
       return error.exitCode;
+    }
+    if (isCodedError(error)) {
+      // Errors from the engine, config, sets and LoRA modules carry a code and a message written for people.
+      console.error(`imagineer ${name}: ${error.message}`);
+      return USER_INPUT_CODES.has(error.code) ? 2 : 1;
     }
     throw error;
   }

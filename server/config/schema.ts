@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+export const DEVICES = ['auto', 'cuda', 'dml', 'coreml', 'cpu'] as const;
+export const SCHEDULERS = ['dpmpp_2m', 'dpmpp_2m_karras', 'euler', 'euler_a', 'ddim', 'lcm'] as const;
+export const RNGS = ['torch', 'numpy'] as const;
+
+const multipleOf8 = (min: number, max: number) =>
+  z.number().int().min(min).max(max).refine((v) => v % 8 === 0, { message: 'must be a multiple of 8' });
+
+const path = z.string().min(1);
+
+export const configSchema = z.strictObject({
+  model: z
+    .strictObject({
+      default: z.string().min(1).default('demo'),
+      cache_dir: path.default('models'),
+    })
+    .prefault({}),
+  generation: z
+    .strictObject({
+      width: multipleOf8(64, 2048).default(512),
+      height: multipleOf8(64, 2048).default(512),
+      steps: z.number().int().min(1).max(150).default(25),
+      guidance_scale: z.number().min(0).max(30).default(8.0),
+      negative_prompt: z.string().max(2000).default(''),
+      scheduler: z.enum(SCHEDULERS).default('dpmpp_2m'),
+      rng: z.enum(RNGS).default('torch'),
+      num_images: z.number().int().min(1).max(64).default(1),
+      max_pixels: z.number().int().min(4096).max(2048 * 2048).default(1024 * 1024),
+    })
+    .prefault({}),
+  output: z
+    .strictObject({
+      directory: path.default('outputs'),
+      save_metadata: z.boolean().default(true),
+    })
+    .prefault({}),
+  sets: z.strictObject({ directory: path.default('sets') }).prefault({}),
+  lora: z
+    .strictObject({
+      directory: path.default('loras'),
+      strict: z.boolean().default(false),
+      cache_mb: z.number().int().min(0).max(1024 * 1024).default(4096),
+    })
+    .prefault({}),
+  training: z
+    .strictObject({
+      learning_rate: z.number().positive().max(1).default(1e-4),
+      rank: z.number().int().min(1).max(1024).default(4),
+      alpha: z.number().positive().default(4),
+      dropout: z.number().min(0).max(1).default(0),
+      max_steps: z.number().int().min(1).default(1000),
+      save_every: z.number().int().min(1).default(250),
+      output_dir: path.default('loras'),
+    })
+    .prefault({}),
+  hardware: z
+    .strictObject({
+      device: z.enum(DEVICES).default('auto'),
+      mixed_precision: z.enum(['no', 'fp16']).default('no'),
+      threads: z.number().int().min(0).max(1024).default(0),
+    })
+    .prefault({}),
+  server: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(10050),
+      data_dir: path.default('data'),
+      api_key: z.string().min(8).optional(),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type Device = (typeof DEVICES)[number];
+
+/** Keys a running server may change through `updateConfig`; the rest need a restart or are security-relevant. */
+export const UPDATABLE_KEYS = {
+  generation: ['width', 'height', 'steps', 'guidance_scale', 'negative_prompt', 'scheduler', 'rng', 'num_images'],
+  output: ['save_metadata'],
+  lora: ['strict'],
+} as const satisfies Partial<Record<keyof Config, readonly string[]>>;
