@@ -3,4 +3,5 @@ import type { Command } from '../command.ts';
 /** Each command lives in its own file and is loaded only when named, so `imagineer tokenize` never loads ONNX Runtime. */
 export const commandLoaders: Record<string, () => Promise<Command>> = {
   tokenize: async () => (await import('./tokenize.ts')).tokenizeCommand,
+  noise: async () => (await import('./noise.ts')).noiseCommand,
 };
