@@ -1,0 +1,49 @@
+import { asc, desc, eq, gt, inArray, lt, sql, and, type SQL } from 'drizzle-orm';
+import type { Db } from './database.ts';
+import type { IdWindow } from './paging.ts';
+import { batches, type BatchRow, type NewBatchRow } from './schema.ts';
+
+export type BatchCounter = 'succeededJobs' | 'failedJobs' | 'cancelledJobs';
+
+/** The only place that reads and writes the `batches` table. */
+export class BatchesRepository {
+  constructor(private readonly db: Db) {}
+
+  insert(row: NewBatchRow): BatchRow {
+    return this.db.insert(batches).values(row).returning().get();
+  }
+
+  get(id: number): BatchRow | undefined {
+    return this.db.select().from(batches).where(eq(batches.id, id)).get();
+  }
+
+  getMany(ids: readonly number[]): BatchRow[] {
+    if (ids.length === 0) return [];
+    return this.db.select().from(batches).where(inArray(batches.id, [...ids])).all();
+  }
+
+  /** Adds one finished job to a batch's counts; returns the updated batch. */
+  countFinished(id: number, counter: BatchCounter): BatchRow | undefined {
+    const column = batches[counter];
+    return this.db
+      .update(batches)
+      .set({ [counter]: sql`${column} + 1` })
+      .where(eq(batches.id, id))
+      .returning()
+      .get();
+  }
+
+  /** Newest first. */
+  page(window: IdWindow): BatchRow[] {
+    const conditions: SQL[] = [];
+    if (window.olderThan !== undefined) conditions.push(lt(batches.id, window.olderThan));
+    if (window.newerThan !== undefined) conditions.push(gt(batches.id, window.newerThan));
+    return this.db
+      .select()
+      .from(batches)
+      .where(and(...conditions))
+      .orderBy(window.oldestFirst ? asc(batches.id) : desc(batches.id))
+      .limit(window.limit)
+      .all();
+  }
+}

@@ -1,0 +1,7 @@
+export { createQueuePubSub, ALL_IMAGES, type JobProgressEvent, type QueuePubSub, type QueueTopics } from './events.ts';
+export { JobEvents } from './job-events.ts';
+export { JobQueue, QueueError, type JobParameters, type QueueErrorCode } from './job-queue.ts';
+export { WorkerLoop, type WorkerLoopOptions } from './worker-loop.ts';
+export { PUBLIC_ERROR_CODES, errorCodeOf, type JobRunner, type RunnerProgress, type RunnerResult, type RunRequest } from './job-runner.ts';
+export { relativeOutputPath, fileTimestamp, promptSlug } from './output-names.ts';
+export { createJobSystem, type JobSystem } from './job-system.ts';

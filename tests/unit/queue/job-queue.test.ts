@@ -1,0 +1,190 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRepositories, openDatabase, type OpenedDatabase, type Repositories } from '../../../server/db/index.ts';
+import { createJobSystem, createQueuePubSub, type JobParameters, type JobProgressEvent, type JobSystem } from '../../../server/queue/index.ts';
+import { ScriptedRunner } from './scripted-runner.ts';
+
+const params = (over: Partial<JobParameters> = {}): JobParameters => ({
+  prompt: 'a red fox',
+  negativePrompt: '',
+  width: 64,
+  height: 64,
+  steps: 2,
+  guidanceScale: 7,
+  seed: '1',
+  scheduler: 'euler',
+  rng: 'torch',
+  loras: [],
+  ...over,
+});
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 5000 && !check(); i++) await new Promise((r) => setTimeout(r, 2));
+  expect(check()).toBe(true);
+}
+
+let dir: string;
+let database: OpenedDatabase;
+let repos: Repositories;
+let system: JobSystem | undefined;
+
+function startSystem(runner: ScriptedRunner): JobSystem {
+  system = createJobSystem({ repos, runner, pubSub: createQueuePubSub(), outputDir: path.join(dir, 'outputs') });
+  return system;
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'imagineer-queue-'));
+  database = openDatabase(dir);
+  repos = createRepositories(database.db);
+});
+
+afterEach(async () => {
+  await system?.worker.stop();
+  system = undefined;
+  database.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('job queue and worker loop', () => {
+  it('runs jobs FIFO within priority, higher priority first', async () => {
+    const runner = new ScriptedRunner();
+    const { queue, worker } = startSystem(runner);
+    const low = queue.enqueue([params(), params(), params()]);
+    const high = queue.enqueue([params({ priority: 5 }), params({ priority: 5 })]);
+    worker.start();
+    await until(() => repos.jobs.counts().SUCCEEDED === 5);
+    expect(runner.started).toEqual([...high, ...low].map((j) => j.id));
+    const done = repos.jobs.get(low[0].id)!;
+    expect(done).toMatchObject({ status: 'SUCCEEDED', attempts: 1, step: 2 });
+    expect(done.imagePath).toMatch(/^single\/\d{8}-\d{6}_\d+-a-red-fox\.png$/);
+    expect(repos.images.forJob(low[0].id)?.path).toBe(done.imagePath);
+    expect(existsSync(path.join(dir, 'outputs', done.imagePath!))).toBe(true);
+  });
+
+  it('publishes every step in order, then the terminal status', async () => {
+    const runner = new ScriptedRunner();
+    const sys = startSystem(runner);
+    const [job] = sys.queue.enqueue([params({ steps: 5 })]);
+    const seen: JobProgressEvent[] = [];
+    const iterator = sys.events.pubSub.subscribe('jobProgress', job.id);
+    const collecting = (async () => {
+      for await (const event of iterator) {
+        seen.push(event);
+        if (event.status === 'SUCCEEDED') break;
+      }
+    })();
+    // the Repeater attaches its listener on first pull: give it a tick before starting
+    await new Promise((r) => setTimeout(r, 5));
+    sys.worker.start();
+    await collecting;
+    expect(seen.map((e) => [e.status, e.step])).toEqual([
+      ['RUNNING', 0],
+      ['RUNNING', 1],
+      ['RUNNING', 2],
+      ['RUNNING', 3],
+      ['RUNNING', 4],
+      ['RUNNING', 5],
+      ['SUCCEEDED', 5],
+    ]);
+    expect(seen.map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(seen[1].previewDataUrl).toMatch(/^data:image\/png;base64,/);
+  });
+
+  it('cancels a queued job at once and a running one before its next step', async () => {
+    const runner = new ScriptedRunner(true);
+    const { queue, worker } = startSystem(runner);
+    const [first, second] = queue.enqueue([params({ steps: 10 }), params({ steps: 10 })]);
+    worker.start();
+    await runner.waitForWaiter();
+    expect((await queue.cancel(second.id)).status).toBe('CANCELLED');
+    runner.release();
+    await runner.waitForWaiter();
+    const cancelling = queue.cancel(first.id);
+    expect(runner.signals.get(first.id)?.aborted).toBe(true);
+    runner.release();
+    const cancelled = await cancelling;
+    expect(cancelled).toMatchObject({ status: 'CANCELLED', errorCode: 'CANCELLED' });
+    expect(cancelled.step).toBeLessThan(10);
+    expect(runner.started).toEqual([first.id]);
+  });
+
+  it('re-queues jobs left RUNNING by a crash and finishes them', async () => {
+    const [job] = repos.jobs.insertMany([{ ...params(), totalSteps: 2, createdAt: 1 }]);
+    repos.jobs.claimNext(2);
+    expect(repos.jobs.get(job.id)).toMatchObject({ status: 'RUNNING', attempts: 1 });
+    const runner = new ScriptedRunner();
+    startSystem(runner).worker.start();
+    await until(() => repos.jobs.get(job.id)?.status === 'SUCCEEDED');
+    expect(repos.jobs.get(job.id)?.attempts).toBe(2);
+  });
+
+  it('puts the running job back in the queue on shutdown', async () => {
+    const runner = new ScriptedRunner(true);
+    const { queue, worker } = startSystem(runner);
+    const [job] = queue.enqueue([params({ steps: 3 })]);
+    worker.start();
+    await runner.waitForWaiter();
+    const stopping = worker.stop();
+    runner.release();
+    await stopping;
+    expect(repos.jobs.get(job.id)).toMatchObject({ status: 'QUEUED', step: 0 });
+  });
+
+  it('records engine error codes, masks unknown failures as INTERNAL', async () => {
+    const runner = new ScriptedRunner();
+    const { queue, worker } = startSystem(runner);
+    const [a, b] = queue.enqueue([params(), params()]);
+    runner.failWith.set(a.id, Object.assign(new Error('LoRA x is an SDXL LoRA'), { code: 'LORA_INCOMPATIBLE' }));
+    runner.failWith.set(b.id, new Error('boom at /secret/path'));
+    worker.start();
+    await until(() => repos.jobs.counts().FAILED === 2);
+    expect(repos.jobs.get(a.id)).toMatchObject({ status: 'FAILED', errorCode: 'LORA_INCOMPATIBLE', error: 'LoRA x is an SDXL LoRA' });
+    expect(repos.jobs.get(b.id)).toMatchObject({ status: 'FAILED', errorCode: 'INTERNAL' });
+  });
+
+  it('retries a failed job as a new job and refuses to retry a succeeded one', async () => {
+    const runner = new ScriptedRunner();
+    const { queue, worker } = startSystem(runner);
+    const [job] = queue.enqueue([params({ seed: '18446744073709551615' })]);
+    runner.failWith.set(job.id, Object.assign(new Error('missing'), { code: 'MODEL_MISSING' }));
+    worker.start();
+    await until(() => repos.jobs.get(job.id)?.status === 'FAILED');
+    const retried = queue.retry(job.id);
+    expect(retried).toMatchObject({ retryOfId: job.id, status: 'QUEUED', seed: '18446744073709551615', attempts: 0 });
+    await until(() => repos.jobs.get(retried.id)?.status === 'SUCCEEDED');
+    expect(() => queue.retry(retried.id)).toThrow(/only FAILED or CANCELLED/);
+    expect(() => queue.retry(999)).toThrow(/no job/);
+  });
+
+  it('deletes a job with its files on request', async () => {
+    const runner = new ScriptedRunner();
+    const { queue, worker } = startSystem(runner);
+    const [keep, drop] = queue.enqueue([params(), params()]);
+    worker.start();
+    await until(() => repos.jobs.counts().SUCCEEDED === 2);
+    const keptFile = path.join(dir, 'outputs', repos.jobs.get(keep.id)!.imagePath!);
+    const droppedFile = path.join(dir, 'outputs', repos.jobs.get(drop.id)!.imagePath!);
+    await queue.delete(keep.id);
+    await queue.delete(drop.id, true);
+    expect(repos.jobs.get(keep.id)).toBeUndefined();
+    expect(repos.jobs.get(drop.id)).toBeUndefined();
+    expect(existsSync(keptFile)).toBe(true);
+    expect(existsSync(droppedFile)).toBe(false);
+    expect(existsSync(droppedFile.replace(/\.png$/, '.json'))).toBe(false);
+  });
+
+  it('deleting a running job cancels it first', async () => {
+    const runner = new ScriptedRunner(true);
+    const { queue, worker } = startSystem(runner);
+    const [job] = queue.enqueue([params({ steps: 5 })]);
+    worker.start();
+    await runner.waitForWaiter();
+    const deleting = queue.delete(job.id);
+    runner.release();
+    expect((await deleting).id).toBe(job.id);
+    expect(repos.jobs.get(job.id)).toBeUndefined();
+  });
+});
