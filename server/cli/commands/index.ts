@@ -4,4 +4,5 @@ import type { Command } from '../command.ts';
 export const commandLoaders: Record<string, () => Promise<Command>> = {
   tokenize: async () => (await import('./tokenize.ts')).tokenizeCommand,
   noise: async () => (await import('./noise.ts')).noiseCommand,
+  forge: async () => (await import('./forge.ts')).forgeCommand,
 };

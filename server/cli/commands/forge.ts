@@ -1,0 +1,88 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { FORGE_COMPONENTS, FORGE_PRESETS, forgeModel, type ForgeOptions, type ForgePreset } from '../../engine/forge/index.ts';
+import type { Command } from '../command.ts';
+import { UsageError } from '../errors.ts';
+
+const LAYOUTS = ['diffusers', 'optimum'] as const;
+const INPUT_IDS = ['int32', 'int64'] as const;
+const TIMESTEPS = ['float-batch', 'int64-1', 'float-scalar'] as const;
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got '${value}'`);
+  return value as T;
+}
+
+export function parseForgeArgs(args: string[]): ForgeOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        preset: { type: 'string' },
+        out: { type: 'string' },
+        seed: { type: 'string' },
+        layout: { type: 'string' },
+        fp16: { type: 'boolean', default: false },
+        'external-data': { type: 'boolean', default: false },
+        'input-ids': { type: 'string' },
+        timestep: { type: 'string' },
+        'unet-batch-1': { type: 'boolean', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const preset = oneOf<ForgePreset>('preset', values.preset, FORGE_PRESETS);
+  if (!preset) throw new UsageError(`missing --preset (${FORGE_PRESETS.join('|')})`);
+  if (!values.out) throw new UsageError('missing --out DIR');
+  let seed: number | undefined;
+  if (values.seed !== undefined) {
+    if (!/^\d+$/.test(values.seed) || Number(values.seed) > 0xffffffff) throw new UsageError(`--seed must be an integer in 0 … 4294967295, got '${values.seed}'`);
+    seed = Number(values.seed);
+  }
+  return {
+    preset,
+    outDir: resolve(values.out),
+    seed,
+    layout: oneOf('layout', values.layout, LAYOUTS),
+    externalData: values['external-data'],
+    dtype: values.fp16 ? 'float16' : 'float32',
+    inputIdsType: oneOf('input-ids', values['input-ids'], INPUT_IDS),
+    timestep: oneOf('timestep', values.timestep, TIMESTEPS),
+    unetBatch: values['unet-batch-1'] ? 1 : 'dynamic',
+  };
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+export const forgeCommand: Command = {
+  name: 'forge',
+  summary: 'Write an SD1.5-architecture ONNX model folder with seeded random weights (tiny, full) or an exact oracle, for tests and benchmarks.',
+  usage:
+    'imagineer forge --preset tiny|full|oracle --out DIR [--seed N] [--layout diffusers|optimum] [--fp16] [--external-data]\n' +
+    '                [--input-ids int32|int64] [--timestep float-batch|int64-1|float-scalar] [--unet-batch-1]\n\n' +
+    '  --preset         tiny: small widths, a few MB; full: real SD1.5 sizes (~4 GB); oracle: known result at 128×128\n' +
+    '  --seed N         weights seed (default 0); the same seed writes byte-identical files\n' +
+    '  --layout         diffusers: model.onnx (+ weights.pb when large); optimum: model.onnx + model.onnx_data\n' +
+    '  --fp16           float16 inputs, outputs and weights\n' +
+    '  --external-data  weights in weights.pb even when small (diffusers layout)\n' +
+    '  --input-ids      dtype of the text encoder input (default int32; int64 with --layout optimum)\n' +
+    '  --timestep       UNet timestep input: float32 [batch] (default), int64 [1] or float32 scalar\n' +
+    '  --unet-batch-1   fix the UNet batch dimension at 1, as some exports do',
+  async run(args) {
+    const options = parseForgeArgs(args);
+    const report = await forgeModel(options);
+    console.log(`forged ${options.preset} model (seed ${options.seed ?? 0}) in ${report.outDir}`);
+    for (const component of FORGE_COMPONENTS) {
+      const params = (report.parameters[component] / 1e6).toFixed(2).padStart(8);
+      console.log(`  ${component.padEnd(13)} ${params} M parameters  ${megabytes(report.bytes[component]).padStart(10)}`);
+    }
+    console.log(`  ${report.seconds.toFixed(1)} s`);
+    return 0;
+  },
+};
