@@ -47,7 +47,8 @@ export const noiseCommand: Command = {
     '  --seed S       integer in 0 … 18446744073709551615 (numpy: 0 … 4294967295)\n' +
     `  --shape DIMS   comma-separated positive integers (default ${DEFAULT_SHAPE})\n` +
     '  --rng NAME     torch: torch.manual_seed(S); torch.randn(shape) on the CPU (default)\n' +
-    '                 numpy: np.random.RandomState(S).randn(*shape)',
+    '                 numpy: np.random.RandomState(S).randn(*shape)\n' +
+    '                 nv: AUTOMATIC1111\'s "NV" Philox source, which imitates torch.randn on CUDA',
   async run(args) {
     const options = parse(args);
     const generator = checked(() => {

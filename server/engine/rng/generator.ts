@@ -1,6 +1,6 @@
-export type RngName = 'torch' | 'numpy';
+export type RngName = 'torch' | 'numpy' | 'nv';
 
-export const RNG_NAMES: readonly RngName[] = ['torch', 'numpy'];
+export const RNG_NAMES: readonly RngName[] = ['torch', 'numpy', 'nv'];
 
 /** A seeded source of standard-normal float32 noise. Stateful: each call continues the same stream. */
 export interface NoiseGenerator {

@@ -1,6 +1,7 @@
 import { type NoiseGenerator, type RngName } from './generator.ts';
 import { NumpyLegacyGenerator } from './numpy-legacy.ts';
 import { parseSeed } from './parse.ts';
+import { PhiloxNvGenerator } from './philox-nv.ts';
 import { TorchCpuGenerator } from './torch-cpu.ts';
 
 export { RNG_NAMES, type NoiseGenerator, type RngName } from './generator.ts';
@@ -16,6 +17,8 @@ export function createGenerator(name: RngName, seed: bigint): NoiseGenerator {
       return new TorchCpuGenerator(checked);
     case 'numpy':
       return new NumpyLegacyGenerator(checked);
+    case 'nv':
+      return new PhiloxNvGenerator(checked);
     default:
       throw new RangeError(`unknown RNG ${JSON.stringify(name)}`);
   }

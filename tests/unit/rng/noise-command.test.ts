@@ -37,7 +37,7 @@ describe('imagineer noise', () => {
     [['--seed', '18446744073709551616'], /18446744073709551616.*|.*18446744073709551615/],
     [['--seed', 'abc'], /"abc"/],
     [['--seed', '1', '--shape', '1,0'], /"1,0"/],
-    [['--seed', '1', '--rng', 'nv'], /"nv".*torch, numpy/],
+    [['--seed', '1', '--rng', 'cuda'], /"cuda".*torch, numpy, nv/],
     [['--seed', '4294967296', '--rng', 'numpy'], /0 … 4294967295, got 4294967296/],
     [['--seed', '1', '--bogus'], /bogus/],
   ])('rejects %j with a usage error', async (args, message) => {

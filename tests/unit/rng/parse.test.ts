@@ -34,7 +34,7 @@ describe('parseSeed', () => {
 describe('parseRngName', () => {
   it('accepts the known names and rejects others with the list', () => {
     for (const name of RNG_NAMES) expect(parseRngName(name)).toBe(name);
-    expect(() => parseRngName('nv')).toThrow(/"nv".*torch, numpy/);
+    expect(() => parseRngName('cuda')).toThrow(/"cuda".*torch, numpy, nv/);
     expect(() => parseRngName(3)).toThrow(RangeError);
   });
 });

@@ -29,7 +29,7 @@ const label = (c: ReferenceCase): string => `${c.rng} seed ${c.seed}: randn ${c.
 
 describe('noise generators match torch 1.13 / numpy 1.24 bit for bit', () => {
   it('the fixture covers both generators, the edge seeds and multi-call sequences', () => {
-    for (const rng of ['torch', 'numpy'] as const) {
+    for (const rng of ['torch', 'numpy', 'nv'] as const) {
       const cases = reference.cases.filter((c) => c.rng === rng);
       expect(cases.length).toBeGreaterThanOrEqual(20);
       expect(cases.some((c) => c.calls.length > 1)).toBe(true);
@@ -60,6 +60,16 @@ describe('noise generators match torch 1.13 / numpy 1.24 bit for bit', () => {
     expect(five.map((v) => v.toFixed(7))).toEqual(['1.5409961', '-0.2934289', '-2.1787894', '0.5684313', '-1.0845224']);
     const latents = createGenerator('torch', 42n).randn(4 * 64 * 64);
     expect([latents[0], latents[1]]).toEqual([Math.fround(1.9269153), Math.fround(1.4872841)]);
+  });
+
+  it('nv agrees with the example printed in AUTOMATIC1111 modules/rng_philox.py (seed 0, shape 3×4)', () => {
+    // Published to 8 decimals, from a slightly different float path: agreement to a few float32 ulps.
+    const published = [
+      -0.92466259, -0.42534415, -2.6438457, 0.14518388, -0.12086647, -0.57972564, -0.62285122, -0.32838709,
+      -1.07454231, -0.36314407, -1.67105067, 2.26550497,
+    ];
+    const values = Array.from(createGenerator('nv', 0n).randn(12));
+    values.forEach((value, i) => expect(Math.abs(value - published[i])).toBeLessThan(5e-7));
   });
 
   it('torch only uses the low 32 bits of the seed, as its Mersenne Twister does', () => {
