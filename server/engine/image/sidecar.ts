@@ -1,0 +1,82 @@
+import { writeFileAtomic } from './png.ts';
+
+export interface SidecarLora {
+  name: string;
+  weight: number;
+  hash?: string;
+}
+
+interface SidecarFields {
+  prompt: string;
+  negativePrompt: string;
+  /** Decimal string: seeds go up to 2^64 − 1, past what a JSON number keeps exactly. */
+  seed: string;
+  rng: string;
+  steps: number;
+  scheduler: string;
+  guidanceScale: number;
+  width: number;
+  height: number;
+  model: string;
+  loras: SidecarLora[];
+  timings: Record<string, number>;
+  /** ISO 8601. */
+  created: string;
+}
+
+/** Everything needed to make an image again; written as JSON next to the PNG. Extra keys (set, item, theme, …) may follow. */
+export interface ImageSidecar extends SidecarFields {
+  [extra: string]: unknown;
+}
+
+export interface SidecarInput extends Omit<SidecarFields, 'seed' | 'created' | 'loras'> {
+  seed: bigint | string;
+  loras?: SidecarLora[];
+  created?: Date;
+}
+
+export function buildSidecar(input: SidecarInput, extra: Record<string, unknown> = {}): ImageSidecar {
+  const { seed, created, loras, ...rest } = input;
+  return {
+    ...extra,
+    ...rest,
+    seed: String(seed),
+    loras: loras ?? [],
+    created: (created ?? new Date()).toISOString(),
+  };
+}
+
+/** `out/x.png` → `out/x.json`. */
+export function sidecarPathFor(imagePath: string): string {
+  return imagePath.replace(/\.png$/i, '') + '.json';
+}
+
+export async function writeSidecar(imagePath: string, sidecar: ImageSidecar): Promise<string> {
+  const path = sidecarPathFor(imagePath);
+  await writeFileAtomic(path, JSON.stringify(sidecar, null, 2) + '\n');
+  return path;
+}
+
+const schedulerLabels: Record<string, string> = {
+  dpmpp_2m: 'DPM++ 2M',
+  dpmpp_2m_karras: 'DPM++ 2M Karras',
+  euler: 'Euler',
+  euler_a: 'Euler a',
+  ddim: 'DDIM',
+  lcm: 'LCM',
+};
+
+/** The AUTOMATIC1111 `parameters` text, so other tools read the settings from the PNG. */
+export function a1111Parameters(sidecar: ImageSidecar): string {
+  const loraTags = sidecar.loras.map((l) => ` <lora:${l.name}:${l.weight}>`).join('');
+  const settings = [
+    `Steps: ${sidecar.steps}`,
+    `Sampler: ${schedulerLabels[sidecar.scheduler] ?? sidecar.scheduler}`,
+    `CFG scale: ${sidecar.guidanceScale}`,
+    `Seed: ${sidecar.seed}`,
+    `Size: ${sidecar.width}x${sidecar.height}`,
+    `Model: ${sidecar.model}`,
+    `RNG: ${sidecar.rng === 'torch' ? 'CPU' : sidecar.rng}`,
+  ].join(', ');
+  return `${sidecar.prompt}${loraTags}\nNegative prompt: ${sidecar.negativePrompt}\n${settings}`;
+}

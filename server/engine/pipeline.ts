@@ -1,0 +1,166 @@
+import { decodedToRgb8, latentPreview, type RgbImage } from './image/index.ts';
+import { LATENT_CHANNELS, type LoadedModel } from './models/index.ts';
+import { CancelledError, throwIfCancelled, ValidationError } from './pipeline/errors.ts';
+import { predictGuidedNoise } from './pipeline/guidance.ts';
+import { encodePrompts } from './pipeline/prompt.ts';
+import type { Txt2ImgSettings } from './pipeline/validate.ts';
+import { createGenerator } from './rng/index.ts';
+import { createScheduler, type Scheduler } from './schedulers/index.ts';
+
+export { CancelledError, ValidationError } from './pipeline/errors.ts';
+export { imageSeeds, validateTxt2Img, type Txt2ImgParams, type Txt2ImgSettings, type ValidationLimits } from './pipeline/validate.ts';
+
+/** SD1.5 VAE scaling factor: latents are divided by it before decoding. */
+export const VAE_SCALING_FACTOR = 0.18215;
+export const VAE_DOWNSCALE = 8;
+
+export interface StepProgress {
+  /** 1-based: the step just finished. */
+  step: number;
+  totalSteps: number;
+  elapsedMs: number;
+  etaMs: number;
+  /** The predicted clean image, from the latents; present at most once per `previewIntervalMs`. */
+  preview?: RgbImage;
+}
+
+export interface Txt2ImgOptions {
+  /** Checked before every step and before decoding; an aborted signal ends the job with a CancelledError. */
+  signal?: AbortSignal;
+  onProgress?: (progress: StepProgress) => void;
+  /** Least time between two previews; undefined: no previews. */
+  previewIntervalMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface PipelineTimings {
+  textEncodeMs: number;
+  stepMs: number[];
+  denoiseMs: number;
+  decodeMs: number;
+  /** Time inside `session.run` (all three models); the rest is scheduler, tensors and JS. */
+  sessionRunMs: number;
+  totalMs: number;
+}
+
+export interface Txt2ImgResult {
+  image: RgbImage;
+  settings: Txt2ImgSettings;
+  timings: PipelineTimings;
+}
+
+/** Text to image, in the order of diffusers' StableDiffusionPipeline: encode prompt → latents → denoise with CFG → decode. */
+export async function txt2img(model: LoadedModel, settings: Txt2ImgSettings, options: Txt2ImgOptions = {}): Promise<Txt2ImgResult> {
+  const { signal } = options;
+  const started = performance.now();
+  const runMsBefore = sessionRunMs(model);
+  throwIfCancelled(signal, 'before it started');
+
+  // 1. Scheduler and timesteps, from the model's scheduler_config.json.
+  const scheduler = prepareScheduler(model, settings);
+
+  // 2. Prompt → text states; the negative prompt is the unconditional text. Guidance ≤ 1 needs no unconditional pass.
+  const textStarted = performance.now();
+  const guided = settings.guidanceScale > 1;
+  const text = await encodePrompts(model, settings.prompt, guided ? settings.negativePrompt : undefined);
+  if (text.droppedChunks > 0) {
+    options.log?.(`prompt cut to 77 tokens: this UNet export takes no longer text (${text.droppedChunks} chunk(s) dropped)`);
+  }
+  const textEncodeMs = performance.now() - textStarted;
+
+  // 3. Initial latents: seeded standard-normal noise scaled to the scheduler's first sigma.
+  const shape = { height: settings.height / VAE_DOWNSCALE, width: settings.width / VAE_DOWNSCALE };
+  const generator = createGenerator(settings.rng, settings.seed);
+  let latents = generator.randn(LATENT_CHANNELS * shape.height * shape.width);
+  scaleInPlace(latents, scheduler.initNoiseSigma);
+
+  // 4. Denoising loop.
+  const denoiseStarted = performance.now();
+  const stepMs: number[] = [];
+  const totalSteps = scheduler.timesteps.length;
+  let lastPreviewAt = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < totalSteps; i++) {
+    throwIfCancelled(signal, `before step ${i + 1} of ${totalSteps}`);
+    const stepStarted = performance.now();
+    const modelInput = scheduler.scaleModelInput(latents, i);
+    const noise = await predictGuidedNoise(model.unet, modelInput, scheduler.timesteps[i], text, settings.guidanceScale, shape);
+    const { prevSample, predOriginalSample } = scheduler.step(noise, i, latents, generator);
+    latents = prevSample;
+    const now = performance.now();
+    stepMs.push(now - stepStarted);
+    if (options.onProgress) {
+      const elapsedMs = now - started;
+      const perStep = (now - denoiseStarted) / (i + 1);
+      const wantPreview = options.previewIntervalMs !== undefined && now - lastPreviewAt >= options.previewIntervalMs;
+      if (wantPreview) lastPreviewAt = now;
+      options.onProgress({
+        step: i + 1,
+        totalSteps,
+        elapsedMs,
+        etaMs: perStep * (totalSteps - i - 1),
+        ...(wantPreview ? { preview: latentPreview(predOriginalSample, shape.width, shape.height) } : {}),
+      });
+    }
+  }
+  const denoiseMs = performance.now() - denoiseStarted;
+
+  // 5. Decode: latents / 0.18215 → VAE decoder → clamp((x + 1) / 2, 0, 1) → RGB8.
+  throwIfCancelled(signal, 'before decoding');
+  const decodeStarted = performance.now();
+  scaleInPlace(latents, 1 / VAE_SCALING_FACTOR);
+  const decoded = await model.vaeDecoder.decode(latents, shape.height, shape.width);
+  const image: RgbImage = { width: settings.width, height: settings.height, rgb: decodedToRgb8(decoded, settings.width, settings.height) };
+  const decodeMs = performance.now() - decodeStarted;
+
+  return {
+    image,
+    settings,
+    timings: {
+      textEncodeMs,
+      stepMs,
+      denoiseMs,
+      decodeMs,
+      sessionRunMs: sessionRunMs(model) - runMsBefore,
+      totalMs: performance.now() - started,
+    },
+  };
+}
+
+function prepareScheduler(model: LoadedModel, settings: Txt2ImgSettings): Scheduler {
+  const scheduler = createScheduler(settings.scheduler, model.schedulerConfig);
+  try {
+    scheduler.setTimesteps(settings.steps);
+  } catch (error) {
+    if (error instanceof RangeError) throw new ValidationError('steps', `steps: ${error.message}`);
+    throw error;
+  }
+  return scheduler;
+}
+
+function scaleInPlace(values: Float32Array, factor: number): void {
+  if (factor === 1) return;
+  for (let i = 0; i < values.length; i++) values[i] *= factor;
+}
+
+function sessionRunMs(model: LoadedModel): number {
+  return model.textEncoder.session.runMs + model.unet.session.runMs + model.vaeDecoder.session.runMs;
+}
+
+/** Flat timings for metadata: totals plus the mean and count of steps. */
+export function summarizeTimings(timings: PipelineTimings): Record<string, number> {
+  const round = (v: number) => Math.round(v * 10) / 10;
+  const steps = timings.stepMs.length;
+  return {
+    textEncodeMs: round(timings.textEncodeMs),
+    denoiseMs: round(timings.denoiseMs),
+    stepMeanMs: round(steps ? timings.denoiseMs / steps : 0),
+    steps,
+    decodeMs: round(timings.decodeMs),
+    sessionRunMs: round(timings.sessionRunMs),
+    totalMs: round(timings.totalMs),
+  };
+}
+
+export function isCancelled(error: unknown): error is CancelledError {
+  return error instanceof CancelledError;
+}

@@ -1,0 +1,96 @@
+import { parentPort } from 'node:worker_threads';
+import { encodePng } from '../engine/image/index.ts';
+import { DEMO_NOTICE, ensureDemoModel, loadModel, resolveModelDir, type LoadedModel } from '../engine/models/index.ts';
+import { SCHEDULER_NAMES } from '../engine/schedulers/index.ts';
+import { modelNameOf, runGenerateJob } from './generate-job.ts';
+import { serializeError, type EngineOptions, type FromWorker, type GenerateProgress, type ToWorker } from './protocol.ts';
+
+/** At most four previews a second reach the main thread. */
+const PREVIEW_INTERVAL_MS = 250;
+
+if (!parentPort) throw new Error('engine-worker.ts runs inside a worker thread (start it through EngineWorker)');
+const port = parentPort;
+
+const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+const log = (line: string) => post({ type: 'log', line });
+
+let model: LoadedModel | undefined;
+let options: EngineOptions | undefined;
+let modelName = 'unknown';
+
+port.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'init':
+      void init(message.options);
+      break;
+    case 'generate':
+      void generate(message.jobId, message.request, new Int32Array(message.cancelFlag));
+      break;
+    case 'close':
+      void close();
+      break;
+  }
+});
+
+async function init(engineOptions: EngineOptions): Promise<void> {
+  try {
+    options = engineOptions;
+    const resolved = resolveModelDir(engineOptions.modelDir, engineOptions.dataDir ?? 'data');
+    if (resolved.isDemo) {
+      if (await ensureDemoModel(resolved.dir)) log(`demo model forged into ${resolved.dir}`);
+      log(DEMO_NOTICE);
+    }
+    model = await loadModel(resolved.dir, { device: engineOptions.device, threads: engineOptions.threads, log });
+    modelName = modelNameOf(resolved.dir, resolved.isDemo);
+    post({ type: 'ready', info: { modelDir: resolved.dir, provider: model.provider, isDemo: resolved.isDemo, schedulers: [...SCHEDULER_NAMES] } });
+  } catch (error) {
+    post({ type: 'init-error', error: serializeError(error) });
+  }
+}
+
+async function generate(jobId: string, request: Parameters<typeof runGenerateJob>[0], cancelFlag: Int32Array): Promise<void> {
+  const controller = new AbortController();
+  // The main thread raises a shared flag; it is read between steps, so no message has to get through mid-job.
+  const pollCancel = () => {
+    if (Atomics.load(cancelFlag, 0) !== 0) controller.abort();
+  };
+  // Progress messages go out in step order even though preview PNGs are encoded asynchronously.
+  let outbox: Promise<void> = Promise.resolve();
+  try {
+    if (!model) throw new Error('the engine is not initialised');
+    pollCancel();
+    const result = await runGenerateJob(request, {
+      model,
+      modelName,
+      maxPixels: options?.maxPixels,
+      signal: controller.signal,
+      previewIntervalMs: PREVIEW_INTERVAL_MS,
+      log,
+      onStep: (step) => {
+        pollCancel();
+        outbox = outbox.then(async () => {
+          const progress: GenerateProgress = { step: step.step, totalSteps: step.totalSteps, elapsedMs: step.elapsedMs, etaMs: step.etaMs };
+          const transfer: ArrayBuffer[] = [];
+          if (step.preview) {
+            // Copy out of sharp's pooled Buffer so only this preview's bytes are transferred.
+            const png = new Uint8Array(await encodePng(step.preview));
+            progress.preview = { width: step.preview.width, height: step.preview.height, png };
+            transfer.push(png.buffer);
+          }
+          post({ type: 'progress', jobId, progress }, transfer);
+        });
+      },
+    });
+    await outbox;
+    post({ type: 'result', jobId, result });
+  } catch (error) {
+    await outbox.catch(() => {});
+    post({ type: 'error', jobId, error: serializeError(error) });
+  }
+}
+
+async function close(): Promise<void> {
+  await model?.dispose();
+  model = undefined;
+  post({ type: 'closed' });
+}

@@ -1,0 +1,91 @@
+import type { SchedulerName } from '../engine/schedulers/index.ts';
+
+export interface EngineOptions {
+  /** A model folder, or `demo` for the forged demo model. */
+  modelDir: string;
+  device: 'auto' | 'cuda' | 'dml' | 'coreml' | 'cpu';
+  threads: number;
+  /** width × height cap (generation.max_pixels). */
+  maxPixels?: number;
+  /** Where `demo` is forged: `<dataDir>/models/demo`. Defaults to ./data. */
+  dataDir?: string;
+}
+
+export interface GenerateRequest {
+  prompt: string;
+  negativePrompt?: string;
+  width: number;
+  height: number;
+  steps: number;
+  guidanceScale: number;
+  /** Decimal, bigint-safe; random when absent. */
+  seed?: string;
+  rng?: 'torch' | 'numpy';
+  scheduler: SchedulerName;
+  loras?: { name: string; weight: number }[];
+  /** `.png`; the JSON sidecar goes next to it. */
+  outputPath: string;
+  /** false: no sidecar (output.save_metadata). */
+  saveMetadata?: boolean;
+  extraMetadata?: Record<string, unknown>;
+}
+
+export interface GenerateProgress {
+  step: number;
+  totalSteps: number;
+  elapsedMs: number;
+  etaMs: number;
+  preview?: { width: number; height: number; png: Uint8Array };
+}
+
+export interface GenerateResult {
+  imagePath: string;
+  /** Empty when saveMetadata was false. */
+  sidecarPath: string;
+  seed: string;
+  width: number;
+  height: number;
+  timings: Record<string, number>;
+}
+
+export interface EngineInfo {
+  modelDir: string;
+  provider: string;
+  isDemo: boolean;
+  schedulers: string[];
+}
+
+/** An error as it crosses the thread boundary. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  field?: string;
+  stack?: string;
+}
+
+export type ToWorker =
+  | { type: 'init'; options: EngineOptions }
+  | { type: 'generate'; jobId: string; request: GenerateRequest; cancelFlag: SharedArrayBuffer }
+  | { type: 'close' };
+
+export type FromWorker =
+  | { type: 'ready'; info: EngineInfo }
+  | { type: 'init-error'; error: SerializedError }
+  | { type: 'log'; line: string }
+  | { type: 'progress'; jobId: string; progress: GenerateProgress }
+  | { type: 'result'; jobId: string; result: GenerateResult }
+  | { type: 'error'; jobId: string; error: SerializedError }
+  | { type: 'closed' };
+
+export function serializeError(error: unknown): SerializedError {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const { code, field } = error as { code?: unknown; field?: unknown };
+  return {
+    name: error.name,
+    message: error.message,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof field === 'string' ? { field } : {}),
+    ...(error.stack ? { stack: error.stack } : {}),
+  };
+}
