@@ -10,16 +10,14 @@ const f = Math.fround;
 const UNIT = f(2.3283064e-10);
 const UNIT_2PI = f(2.3283064e-10 * 6.2831855);
 
-/** High 32 bits of the 64-bit product of two uint32 values, exactly (16-bit limbs keep doubles exact). */
+/**
+ * High 32 bits of the 64-bit product of two uint32 values. Splitting `b` into 16-bit halves keeps every
+ * intermediate below 2^53, so the doubles stay exact.
+ */
 function mulHigh(a: number, b: number): number {
-  const aLo = a & 0xffff;
-  const aHi = a >>> 16;
-  const bLo = b & 0xffff;
-  const bHi = b >>> 16;
-  const loLo = aLo * bLo;
-  const hiLo = aHi * bLo;
-  const middle = (loLo >>> 16) + (hiLo & 0xffff) + aLo * bHi;
-  return (aHi * bHi + (hiLo >>> 16) + Math.floor(middle / 65536)) >>> 0;
+  const low = a * (b & 0xffff);
+  const high = a * (b >>> 16);
+  return Math.floor((high + Math.floor(low / 65536)) / 65536);
 }
 
 /**
