@@ -1,4 +1,4 @@
-import { decodeHTML } from 'entities';
+import { unescapeHtml } from './html-unescape.ts';
 
 // Python's `regex` module `\s` (what CLIP's whitespace collapse and pre-token pattern use);
 // differs from JS `\s` (no U+0085, has U+FEFF).
@@ -19,6 +19,6 @@ function strip(text: string): string {
  * CLIP also runs ftfy.fix_text first; that mojibake repair is not reproduced.
  */
 export function cleanPromptText(text: string): string {
-  const unescaped = strip(decodeHTML(decodeHTML(text)));
+  const unescaped = strip(unescapeHtml(unescapeHtml(text)));
   return strip(unescaped.replace(WHITESPACE_RUN, ' ')).toLowerCase();
 }
