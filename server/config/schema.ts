@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { RNG_NAMES, type RngName } from '../engine/rng/index.ts';
+import { SCHEDULER_NAMES, type SchedulerName } from '../engine/schedulers/index.ts';
 
 export const DEVICES = ['auto', 'cuda', 'dml', 'coreml', 'cpu'] as const;
-export const SCHEDULERS = ['dpmpp_2m', 'dpmpp_2m_karras', 'euler', 'euler_a', 'ddim', 'lcm'] as const;
-export const RNGS = ['torch', 'numpy'] as const;
+const SCHEDULERS = SCHEDULER_NAMES as [SchedulerName, ...SchedulerName[]];
+const RNGS = RNG_NAMES as [RngName, ...RngName[]];
 
 const multipleOf8 = (min: number, max: number) =>
   z.number().int().min(min).max(max).refine((v) => v % 8 === 0, { message: 'must be a multiple of 8' });
