@@ -7,6 +7,8 @@ const tokenizer = ClipTokenizer.default();
 const anyText = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 200 }),
   fc.string({ unit: 'grapheme', maxLength: 100 }),
+  // UTF-16 code units, so lone surrogates too (encoded as U+FFFD bytes)
+  fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit)), maxLength: 60 }),
   fc.string({ unit: fc.constantFrom('a', 'B', ' ', '&', 'amp;', '#', '1', "'s", 'é', '🐉', '<|endoftext|>', '\u0085'), maxLength: 60 }),
 );
 
