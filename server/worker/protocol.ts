@@ -1,3 +1,4 @@
+import type { RngName } from '../engine/rng/index.ts';
 import type { SchedulerName } from '../engine/schedulers/index.ts';
 
 export interface EngineOptions {
@@ -20,7 +21,7 @@ export interface GenerateRequest {
   guidanceScale: number;
   /** Decimal, bigint-safe; random when absent. */
   seed?: string;
-  rng?: 'torch' | 'numpy';
+  rng?: RngName;
   scheduler: SchedulerName;
   loras?: { name: string; weight: number }[];
   /** `.png`; the JSON sidecar goes next to it. */

@@ -5,4 +5,6 @@ export const commandLoaders: Record<string, () => Promise<Command>> = {
   tokenize: async () => (await import('./tokenize.ts')).tokenizeCommand,
   noise: async () => (await import('./noise.ts')).noiseCommand,
   forge: async () => (await import('./forge.ts')).forgeCommand,
+  models: async () => (await import('./models.ts')).modelsCommand,
+  generate: async () => (await import('./generate.ts')).generateCommand,
 };

@@ -36,14 +36,23 @@ export interface SidecarInput extends Omit<SidecarFields, 'seed' | 'created' | '
 }
 
 export function buildSidecar(input: SidecarInput, extra: Record<string, unknown> = {}): ImageSidecar {
-  const { seed, created, loras, ...rest } = input;
-  return {
-    ...extra,
-    ...rest,
-    seed: String(seed),
-    loras: loras ?? [],
-    created: (created ?? new Date()).toISOString(),
+  const fields: SidecarFields = {
+    prompt: input.prompt,
+    negativePrompt: input.negativePrompt,
+    seed: String(input.seed),
+    rng: input.rng,
+    steps: input.steps,
+    scheduler: input.scheduler,
+    guidanceScale: input.guidanceScale,
+    width: input.width,
+    height: input.height,
+    model: input.model,
+    loras: input.loras ?? [],
+    timings: input.timings,
+    created: (input.created ?? new Date()).toISOString(),
   };
+  // Extra keys come after and never replace a generation setting.
+  return { ...fields, ...Object.fromEntries(Object.entries(extra).filter(([key]) => !(key in fields))) };
 }
 
 /** `out/x.png` → `out/x.json`. */

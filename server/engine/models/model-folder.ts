@@ -118,12 +118,17 @@ async function openWithProvider(file: string, options: LoadOptions, log: (line: 
         // Tell a broken file apart from a provider that cannot start: the CPU provider always can.
         const onCpu = await ModelSession.open(file, { provider: 'cpu', threads: options.threads });
         await onCpu.dispose();
-        throw new ModelError('DEVICE_UNAVAILABLE', `hardware.device is '${provider}' but it failed to start: ${(error as Error).message}`);
+        throw new ModelError('DEVICE_UNAVAILABLE', `hardware.device is '${provider}' but it failed to start: ${causeOf(error)}`);
       }
-      log(`execution provider ${provider}: not used (${(error as Error).message.split('\n')[0]})`);
+      log(`execution provider ${provider}: not used (${causeOf(error).split('\n')[0]})`);
     }
   }
   throw new ModelError('DEVICE_UNAVAILABLE', 'no execution provider could be started');
+}
+
+function causeOf(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  return cause instanceof Error ? cause.message : String(cause);
 }
 
 function readJsonObject(file: string): Record<string, unknown> {

@@ -36,6 +36,8 @@ export class ModelSession {
     const options: ort.InferenceSession.SessionOptions = {
       executionProviders: [settings.provider],
       graphOptimizationLevel: 'all',
+      // An accelerator that cannot start is reported by the caller; keep ONNX Runtime's own error print quiet.
+      ...(settings.provider === 'cpu' ? {} : { logSeverityLevel: 4 as const }),
       ...(settings.threads > 0 ? { intraOpNumThreads: settings.threads } : {}),
     };
     let session: ort.InferenceSession;
@@ -74,6 +76,12 @@ function describe(metadata: readonly ort.InferenceSession.ValueMetadata[]): Tens
 
 /** Turns ONNX Runtime's load error into a MODEL_MISSING (an external weights file is absent) or MODEL_INVALID one. */
 function explainLoadError(file: string, error: unknown): ModelError {
+  const explained = describeLoadError(file, error);
+  explained.cause = error;
+  return explained;
+}
+
+function describeLoadError(file: string, error: unknown): ModelError {
   const message = error instanceof Error ? error.message : String(error);
   const folder = dirname(file);
   for (const weights of ['weights.pb', 'model.onnx_data', `${basename(file)}_data`]) {

@@ -1,4 +1,4 @@
-import { NUMPY_SEED_MAX, RNG_NAMES, SEED_MAX, parseSeed, randomSeed, type RngName } from '../rng/index.ts';
+import { createGenerator, RNG_NAMES, SEED_MAX, parseSeed, randomSeed, type RngName } from '../rng/index.ts';
 import { SCHEDULER_NAMES, type SchedulerName } from '../schedulers/index.ts';
 import { ValidationError } from './errors.ts';
 
@@ -96,13 +96,16 @@ function checkSize(field: 'width' | 'height', value: number): number {
 
 function checkSeed(value: Txt2ImgParams['seed'], rng: RngName): bigint {
   if (value === undefined || value === null || value === '') return randomSeed();
-  const max = rng === 'numpy' ? NUMPY_SEED_MAX : SEED_MAX;
   let seed: bigint;
   try {
     seed = parseSeed(value);
   } catch {
-    throw new ValidationError('seed', `seed must be an integer in 0 … ${max}, got ${JSON.stringify(String(value))}`);
+    throw new ValidationError('seed', `seed must be an integer in 0 … ${SEED_MAX}, got ${JSON.stringify(String(value))}`);
   }
-  if (seed > max) throw new ValidationError('seed', `seed must be an integer in 0 … ${max} for the ${rng} RNG, got ${seed}`);
+  try {
+    createGenerator(rng, seed); // each RNG knows its own seed range (numpy: 0 … 2^32 − 1)
+  } catch (error) {
+    throw new ValidationError('seed', `seed ${seed} does not suit the ${rng} RNG: ${(error as Error).message}`);
+  }
   return seed;
 }

@@ -1,0 +1,179 @@
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../config/index.ts';
+import { imageSeeds, validateTxt2Img, ValidationError, type Txt2ImgSettings } from '../../engine/pipeline.ts';
+import { SCHEDULER_NAMES, type SchedulerName } from '../../engine/schedulers/index.ts';
+import { RNG_NAMES, type RngName } from '../../engine/rng/index.ts';
+import { EngineError, EngineWorker, type GenerateProgress } from '../../worker/engine-client.ts';
+import type { Command } from '../command.ts';
+import { UsageError, UserFacingError } from '../errors.ts';
+
+const flags = {
+  prompt: { type: 'string' },
+  'negative-prompt': { type: 'string' },
+  width: { type: 'string' },
+  height: { type: 'string' },
+  steps: { type: 'string' },
+  guidance: { type: 'string' },
+  seed: { type: 'string' },
+  scheduler: { type: 'string' },
+  rng: { type: 'string' },
+  model: { type: 'string' },
+  output: { type: 'string' },
+  'num-images': { type: 'string' },
+  config: { type: 'string' },
+} as const;
+
+interface Plan {
+  settings: Txt2ImgSettings;
+  seeds: bigint[];
+  outputs: string[];
+  modelDir: string;
+  config: ReturnType<typeof loadConfig>;
+}
+
+function number(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === '' || Number.isNaN(value)) throw new UsageError(`--${name} must be a number, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+const cliFlagOf: Record<string, string> = {
+  negativePrompt: 'negative-prompt',
+  guidanceScale: 'guidance',
+  numImages: 'num-images',
+};
+
+function plan(args: string[]): Plan {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: flags, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.prompt === undefined) throw new UsageError('missing --prompt');
+  const config = loadConfig(values.config ? { path: values.config } : {});
+  const g = config.generation;
+  try {
+    const settings = validateTxt2Img(
+      {
+        prompt: values.prompt,
+        negativePrompt: values['negative-prompt'] ?? g.negative_prompt,
+        width: number('width', values.width, g.width),
+        height: number('height', values.height, g.height),
+        steps: number('steps', values.steps, g.steps),
+        guidanceScale: number('guidance', values.guidance, g.guidance_scale),
+        seed: values.seed,
+        rng: (values.rng ?? g.rng) as RngName,
+        scheduler: (values.scheduler ?? g.scheduler) as SchedulerName,
+      },
+      { maxPixels: g.max_pixels },
+    );
+    const seeds = imageSeeds(settings.seed, number('num-images', values['num-images'], g.num_images), settings.rng);
+    const outputs = outputPaths(values.output, config.output.directory, seeds);
+    const modelDir = values.model ? resolve(values.model) : config.model.default;
+    return { settings, seeds, outputs, modelDir, config };
+  } catch (error) {
+    if (error instanceof ValidationError) throw new UsageError(`--${cliFlagOf[error.field] ?? error.field}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** `--output x.png` names the only image; with several, x-1.png, x-2.png, …. Default: outputs/single/<time>_<seed>.png. */
+function outputPaths(output: string | undefined, outputDir: string, seeds: bigint[]): string[] {
+  if (output === undefined) {
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+    return seeds.map((seed) => join(outputDir, 'single', `${stamp}_${seed}.png`));
+  }
+  if (extname(output).toLowerCase() !== '.png') throw new UsageError(`--output must name a .png file, got ${output}`);
+  const file = resolve(output);
+  if (seeds.length === 1) return [file];
+  const stem = basename(file, extname(file));
+  return seeds.map((_seed, i) => join(dirname(file), `${stem}-${i + 1}.png`));
+}
+
+/** One line redrawn in place on a terminal; a line per 10 % otherwise (logs, CI). */
+function progressPrinter(label: string) {
+  const tty = process.stderr.isTTY;
+  let lastDecile = -1;
+  return (p: GenerateProgress) => {
+    const width = 24;
+    const done = Math.round((p.step / p.totalSteps) * width);
+    const line = `${label} [${'#'.repeat(done)}${'-'.repeat(width - done)}] ${p.step}/${p.totalSteps} ${(p.elapsedMs / 1000).toFixed(1)}s, eta ${(p.etaMs / 1000).toFixed(1)}s`;
+    if (tty) {
+      process.stderr.write(`\r${line}${p.step === p.totalSteps ? '\n' : ''}`);
+      return;
+    }
+    const decile = Math.floor((p.step / p.totalSteps) * 10);
+    if (decile !== lastDecile) {
+      lastDecile = decile;
+      process.stderr.write(`${line}\n`);
+    }
+  };
+}
+
+export const generateCommand: Command = {
+  name: 'generate',
+  summary: 'Generate images from a prompt (txt2img) and write each PNG with a JSON sidecar.',
+  usage:
+    'imagineer generate --prompt TEXT [options]\n\n' +
+    '  --prompt TEXT            what to draw\n' +
+    '  --negative-prompt TEXT   what to avoid (default: generation.negative_prompt)\n' +
+    '  --width N --height N     multiples of 8 in 64 … 2048 (default 512)\n' +
+    '  --steps N                1 … 150\n' +
+    '  --guidance G             classifier-free guidance 0 … 30 (≤ 1: no unconditional pass)\n' +
+    '  --seed S                 0 … 18446744073709551615 (default: random, always recorded)\n' +
+    `  --scheduler NAME         ${SCHEDULER_NAMES.join(' | ')}\n` +
+    `  --rng NAME               ${RNG_NAMES.join(' | ')} (torch = torch.randn on the CPU)\n` +
+    '  --model DIR              SD1.5 ONNX export folder, or "demo" (default: model.default)\n' +
+    '  --output FILE.png        where to write (several images: FILE-1.png, …); sidecar FILE.json\n' +
+    '  --num-images N           seeds S, S+1, …\n' +
+    '  --config FILE            another config.yaml',
+  async run(args) {
+    const { settings, seeds, outputs, modelDir, config } = plan(args);
+    let engine: EngineWorker;
+    try {
+      engine = await EngineWorker.start({
+        modelDir,
+        device: config.hardware.device,
+        threads: config.hardware.threads,
+        maxPixels: config.generation.max_pixels,
+        dataDir: config.server.data_dir,
+      });
+    } catch (error) {
+      throw asUserFacing(error);
+    }
+    try {
+      for (const [i, seed] of seeds.entries()) {
+        const label = seeds.length > 1 ? `image ${i + 1}/${seeds.length}` : 'generating';
+        const result = await engine.generate(
+          `cli-${i}`,
+          {
+            ...settings,
+            seed: String(seed),
+            outputPath: outputs[i],
+            saveMetadata: config.output.save_metadata,
+          },
+          progressPrinter(label),
+        );
+        const sidecar = result.sidecarPath ? ` (+ ${basename(result.sidecarPath)})` : '';
+        console.log(`${result.imagePath}${sidecar}  seed ${result.seed}, ${Math.round(result.timings.totalMs)} ms`);
+      }
+    } catch (error) {
+      throw asUserFacing(error);
+    } finally {
+      await engine.close();
+    }
+    return 0;
+  },
+};
+
+function asUserFacing(error: unknown): unknown {
+  if (!(error instanceof EngineError)) return error;
+  if (error.code === 'BAD_USER_INPUT') return new UsageError(error.message);
+  if (error.code === 'MODEL_MISSING' || error.code === 'MODEL_INVALID' || error.code === 'DEVICE_UNAVAILABLE') {
+    return new UserFacingError(`${error.code}: ${error.message}`);
+  }
+  return error;
+}
