@@ -131,9 +131,14 @@ function mapComponents<T>(f: (c: ForgeComponent) => T): Record<ForgeComponent, T
   return Object.fromEntries(FORGE_COMPONENTS.map((c) => [c, f(c)])) as Record<ForgeComponent, T>;
 }
 
+/** The graphs of a preset (nodes, initializer shapes and names), without generating any weights. */
+export function forgeGraphs(options: Omit<ForgeOptions, 'outDir'>): Record<ForgeComponent, GraphBuilder> {
+  return buildGraphs(resolve({ ...options, outDir: '' }));
+}
+
 /** Parameter counts of a preset's components, without generating or writing any weights. */
 export function countForgeParameters(options: Omit<ForgeOptions, 'outDir'>): Record<ForgeComponent, number> {
-  const graphs = buildGraphs(resolve({ ...options, outDir: '' }));
+  const graphs = forgeGraphs(options);
   return mapComponents((c) => graphs[c].parameterCount());
 }
 
