@@ -7,4 +7,5 @@ export const commandLoaders: Record<string, () => Promise<Command>> = {
   forge: async () => (await import('./forge.ts')).forgeCommand,
   models: async () => (await import('./models.ts')).modelsCommand,
   generate: async () => (await import('./generate.ts')).generateCommand,
+  serve: async () => (await import('./serve.ts')).serveCommand,
 };

@@ -1,0 +1,3 @@
+export { pullModel, modelDirFor, REPO_ID, type PullOptions, type PullProgress, type PullResult } from './pull.ts';
+export { listLocalModels, importModel, missingExportFiles, type LocalModel } from './local.ts';
+export { HubError, type HubErrorCode } from './errors.ts';
