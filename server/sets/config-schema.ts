@@ -18,7 +18,7 @@ const noPlaceholders = () =>
 
 export const loraReferenceSchema = z.strictObject({
   name: z.string().trim().min(1, { message: 'must not be empty' }),
-  weight: z.number().finite().default(1),
+  weight: z.number().default(1),
 });
 export type LoraReference = z.infer<typeof loraReferenceSchema>;
 
