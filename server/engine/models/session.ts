@@ -36,8 +36,8 @@ export class ModelSession {
     const options: ort.InferenceSession.SessionOptions = {
       executionProviders: [settings.provider],
       graphOptimizationLevel: 'all',
-      // An accelerator that cannot start is reported by the caller; keep ONNX Runtime's own error print quiet.
-      ...(settings.provider === 'cpu' ? {} : { logSeverityLevel: 4 as const }),
+      // Load failures come back as exceptions that the caller explains (MODEL_INVALID, provider fallback): no raw ORT print.
+      logSeverityLevel: 4,
       ...(settings.threads > 0 ? { intraOpNumThreads: settings.threads } : {}),
     };
     let session: ort.InferenceSession;
