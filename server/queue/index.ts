@@ -5,3 +5,4 @@ export { WorkerLoop, type WorkerLoopOptions } from './worker-loop.ts';
 export { PUBLIC_ERROR_CODES, errorCodeOf, type JobRunner, type RunnerProgress, type RunnerResult, type RunRequest } from './job-runner.ts';
 export { relativeOutputPath, fileTimestamp, promptSlug } from './output-names.ts';
 export { createJobSystem, type JobSystem } from './job-system.ts';
+export { startEngineRunner, type EngineHandle, type EngineRunnerOptions, type EngineStatus } from './engine-runner.ts';

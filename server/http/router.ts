@@ -1,0 +1,45 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { healthReport, type ServerServices } from '../graphql/index.ts';
+import { serveClient } from './client-page.ts';
+import { sendText, serveFromRoot } from './static-files.ts';
+import type { ImagineerYoga } from './yoga.ts';
+
+export interface RouterOptions {
+  services: ServerServices;
+  yoga: ImagineerYoga;
+  outputDir: () => string;
+  clientDistDir: string;
+  log: (line: string) => void;
+}
+
+/** /health, /outputs/…, /graphql (Yoga), everything else the client. Paths are taken raw, never normalised first. */
+export function createRequestHandler(options: RouterOptions) {
+  const { services, yoga } = options;
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      const rawPath = (req.url ?? '/').split('?')[0];
+      if (rawPath === yoga.graphqlEndpoint) {
+        await yoga.requestListener(req, res);
+        return;
+      }
+      if (rawPath === '/health') {
+        const report = healthReport(services);
+        sendText(res, 200, `${JSON.stringify(report)}\n`, 'application/json; charset=utf-8');
+        return;
+      }
+      if (rawPath.startsWith('/outputs/')) {
+        await serveFromRoot(req, res, options.outputDir(), rawPath.slice('/outputs/'.length), { cacheControl: 'public, max-age=3600' });
+        return;
+      }
+      if (!rawPath.startsWith('/')) {
+        sendText(res, 400, 'bad request path');
+        return;
+      }
+      await serveClient(req, res, options.clientDistDir, rawPath.slice(1));
+    } catch (error) {
+      options.log(`http: ${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}`);
+      if (!res.headersSent) sendText(res, 500, 'internal error');
+      else res.destroy();
+    }
+  };
+}

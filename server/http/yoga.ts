@@ -1,0 +1,27 @@
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { buildSchema, type GraphQLContext, type ServerServices } from '../graphql/index.ts';
+import { apiKeyPlugin } from './api-key.ts';
+
+export type ImagineerYoga = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+
+/** Yoga at /graphql with GraphiQL (subscriptions over graphql-ws); errors that are not GraphQLErrors are masked. */
+export function createImagineerYoga(services: ServerServices, options: { apiKey?: string; log?: (line: string) => void } = {}): ImagineerYoga {
+  const plugins: Plugin[] = [];
+  if (options.apiKey) plugins.push(apiKeyPlugin(options.apiKey));
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  return createYoga<Record<string, unknown>, GraphQLContext>({
+    schema: buildSchema(),
+    graphqlEndpoint: '/graphql',
+    context: { services },
+    maskedErrors: { isDev: false },
+    graphiql: { subscriptionsProtocol: 'WS', title: 'Imagineer GraphQL' },
+    landingPage: false,
+    plugins,
+    logging: {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (...args: unknown[]) => log(`graphql: ${args.map(String).join(' ')}`),
+      error: (...args: unknown[]) => log(`graphql: ${args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : String(a))).join(' ')}`),
+    },
+  });
+}

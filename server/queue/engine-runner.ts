@@ -1,0 +1,100 @@
+import { RNG_NAMES } from '../engine/rng/index.ts';
+import { SCHEDULER_NAMES, type SchedulerName } from '../engine/schedulers/index.ts';
+import type { RngName } from '../engine/rng/index.ts';
+import { EngineWorker, type EngineOptions } from '../worker/engine-client.ts';
+import type { JobRunner } from './job-runner.ts';
+
+/** What the engine reports about itself; `error` is set when it could not start (model missing…). */
+export interface EngineStatus {
+  state: 'STARTING' | 'READY' | 'FAILED';
+  model: string | null;
+  modelDir: string | null;
+  provider: string | null;
+  isDemo: boolean;
+  schedulers: readonly string[];
+  rngs: readonly string[];
+  error: { code: string; message: string } | null;
+}
+
+/** A started (or starting) engine: the job runner the worker loop uses, plus its status for `engine` and `/health`. */
+export interface EngineHandle {
+  runner: JobRunner;
+  status(): EngineStatus;
+  close(): Promise<void>;
+}
+
+export interface EngineRunnerOptions extends EngineOptions {
+  /** The configured model reference ("demo", a folder, a hub id), shown as the model name. */
+  modelName: string;
+  saveMetadata: () => boolean;
+  log?: (line: string) => void;
+}
+
+/** Starts the engine worker thread in the background; jobs wait until it is ready (or fail with its start error). */
+export function startEngineRunner(options: EngineRunnerOptions): EngineHandle {
+  const { modelName, saveMetadata, log, ...engineOptions } = options;
+  let status: EngineStatus = {
+    state: 'STARTING',
+    model: modelName,
+    modelDir: null,
+    provider: null,
+    isDemo: modelName === 'demo',
+    schedulers: SCHEDULER_NAMES,
+    rngs: RNG_NAMES,
+    error: null,
+  };
+  const engine = EngineWorker.start(engineOptions, { log });
+  engine.then(
+    (worker) => {
+      const info = worker.info();
+      status = { ...status, state: 'READY', modelDir: info.modelDir, provider: info.provider, isDemo: info.isDemo, schedulers: info.schedulers };
+    },
+    (error: Error & { code?: string }) => {
+      status = { ...status, state: 'FAILED', error: { code: error.code ?? 'ENGINE_FAILED', message: error.message } };
+      log?.(`engine failed to start: ${error.message}`);
+    },
+  );
+
+  const runner: JobRunner = {
+    async run({ job, outputPath }, onProgress, signal) {
+      const worker = await engine;
+      const jobId = String(job.id);
+      const cancel = () => worker.cancel(jobId);
+      signal.addEventListener('abort', cancel, { once: true });
+      try {
+        if (signal.aborted) throw Object.assign(new Error('cancelled before it started'), { code: 'CANCELLED' });
+        const result = await worker.generate(
+          jobId,
+          {
+            prompt: job.prompt,
+            negativePrompt: job.negativePrompt,
+            width: job.width,
+            height: job.height,
+            steps: job.steps,
+            guidanceScale: job.guidanceScale,
+            seed: job.seed,
+            rng: job.rng as RngName,
+            scheduler: job.scheduler as SchedulerName,
+            loras: job.loras,
+            outputPath,
+            saveMetadata: saveMetadata(),
+            extraMetadata: { jobId: job.id, ...(job.extraMetadata ?? {}) },
+          },
+          onProgress,
+        );
+        return { imagePath: result.imagePath, width: result.width, height: result.height, seed: result.seed };
+      } finally {
+        signal.removeEventListener('abort', cancel);
+      }
+    },
+  };
+
+  return {
+    runner,
+    status: () => status,
+    async close() {
+      const worker = await engine.catch(() => undefined);
+      await worker?.close();
+    },
+  };
+}
