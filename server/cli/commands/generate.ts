@@ -50,7 +50,7 @@ function plan(args: string[]): Plan {
   try {
     ({ values } = parseArgs({ args, options: flags, strict: true, allowPositionals: false }));
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError((error as Error).message.replace(/\s*\n\s*/g, ' '));
   }
   if (values.prompt === undefined) throw new UsageError('missing --prompt');
   const config = loadConfig(values.config ? { path: values.config } : {});
