@@ -36,6 +36,9 @@ export class ModelSession {
     const options: ort.InferenceSession.SessionOptions = {
       executionProviders: [settings.provider],
       graphOptimizationLevel: 'all',
+      // Memory patterns are planned per input shape over two runs; with image sizes changing between jobs that
+      // made the first two steps at each new size ~10× slower than the rest (measured on the tiny UNet at 512²).
+      enableMemPattern: false,
       // Load failures come back as exceptions that the caller explains (MODEL_INVALID, provider fallback): no raw ORT print.
       logSeverityLevel: 4,
       ...(settings.threads > 0 ? { intraOpNumThreads: settings.threads } : {}),
