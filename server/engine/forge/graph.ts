@@ -73,8 +73,11 @@ export class GraphBuilder {
   private readonly usedNodeNames = new Map<string, number>();
   private anonymousCounter = 0;
 
-  /** `weightType` float16 stores parameters as fp16 and casts them to float32 for the float32 kernels of ORT CPU. */
-  constructor(readonly weightType: 'float32' | 'float16' = 'float32') {}
+  /**
+   * `floatType` is the dtype of every float weight, constant and activation, as in a real fp16
+   * export; ORT's CPU provider runs fp16 nodes it has no kernel for through inserted Casts.
+   */
+  constructor(readonly floatType: 'float32' | 'float16' = 'float32') {}
 
   root(...segments: string[]): Scope {
     return new Scope(this, segments);
@@ -97,14 +100,10 @@ export class GraphBuilder {
     return outputs;
   }
 
-  /** A trained weight; returns the name of a float32 tensor holding it. */
+  /** A trained weight, stored in the graph's float type. */
   parameter(name: string, dims: number[], fill: TensorFill): string {
-    if (this.weightType === 'float32') {
-      this.initializers.push({ name, dims, type: 'float32', fill, parameter: true });
-      return name;
-    }
-    this.initializers.push({ name, dims, type: 'float16', fill, parameter: true });
-    return this.node(`/${name}`, 'Cast', [name], { to: { i: DataType.FLOAT } })[0];
+    this.initializers.push({ name, dims, type: this.floatType, fill, parameter: true });
+    return name;
   }
 
   /** A weight torch exports without a module name (e.g. the transposed weight of a MatMul). */
@@ -119,12 +118,17 @@ export class GraphBuilder {
     return name;
   }
 
+  /** A float constant in the graph's float type. */
+  floatConstant(dims: number[], values: Float32Array, opType = 'Constant'): string {
+    return this.constant(this.floatType, dims, values, opType);
+  }
+
   int64s(values: number[], opType = 'Constant'): string {
     return this.constant('int64', [values.length], BigInt64Array.from(values.map(BigInt)), opType);
   }
 
   floatScalar(value: number, opType = 'Constant'): string {
-    return this.constant('float32', [], Float32Array.of(value), opType);
+    return this.floatConstant([], Float32Array.of(value), opType);
   }
 
   input(name: string, type: ElementType, dims: Dim[]): void {

@@ -34,7 +34,7 @@ export interface ForgeOptions {
   layout?: 'diffusers' | 'optimum';
   /** Force external data with the diffusers layout (always on with optimum). */
   externalData?: boolean;
-  /** Dtype of the float inputs, outputs and weights; float16 weights are cast to float32 inside. */
+  /** Dtype of the float inputs, outputs, weights and activations (the oracle's UNet and VAE compute in float32). */
   dtype?: 'float32' | 'float16';
   inputIdsType?: 'int32' | 'int64';
   timestep?: TimestepForm;
@@ -101,8 +101,8 @@ function unetIo(o: Resolved): UNetIo {
 /** The graphs of one preset, built but not filled with values. */
 function buildGraphs(o: Resolved): Record<ForgeComponent, GraphBuilder> {
   const io = unetIo(o);
-  const graph = (build: (g: GraphBuilder) => void): GraphBuilder => {
-    const g = new GraphBuilder(o.dtype);
+  const graph = (build: (g: GraphBuilder) => void, floatType = o.dtype): GraphBuilder => {
+    const g = new GraphBuilder(floatType);
     build(g);
     return g;
   };
@@ -111,11 +111,12 @@ function buildGraphs(o: Resolved): Record<ForgeComponent, GraphBuilder> {
   if (o.preset === 'oracle') {
     const sigmas = trainingSigmas(readReferenceSchedulerConfig());
     const { x0 } = oraclePicture();
+    // The oracle computes in float32 whatever the I/O dtype: its point is exactness.
     return {
       text_encoder: textEncoder,
-      unet: graph((g) => buildOracleUNet(g, io, sigmas, x0, arch.textEncoder.hidden)),
-      vae_decoder: graph((g) => buildOracleVaeDecoder(g, io)),
-      vae_encoder: graph((g) => buildOracleVaeEncoder(g, io)),
+      unet: graph((g) => buildOracleUNet(g, io, sigmas, x0, arch.textEncoder.hidden), 'float32'),
+      vae_decoder: graph((g) => buildOracleVaeDecoder(g, io), 'float32'),
+      vae_encoder: graph((g) => buildOracleVaeEncoder(g, io), 'float32'),
     };
   }
   const unet = { ...arch.unet, crossAttentionDim: arch.textEncoder.hidden };

@@ -53,8 +53,8 @@ export function conv(s: Scope, x: string, inChannels: number, outChannels: numbe
 export function groupNorm(s: Scope, x: string, channels: number, groups: number, epsilon: number): string {
   const g = s.graph;
   const grouped = s.op('Reshape', [x, g.int64s([0, groups, -1])]);
-  const unitScale = g.constant('float32', [groups], new Float32Array(groups).fill(1));
-  const zeroBias = g.constant('float32', [groups], new Float32Array(groups));
+  const unitScale = g.floatConstant([groups], new Float32Array(groups).fill(1));
+  const zeroBias = g.floatConstant([groups], new Float32Array(groups));
   const normed = s.op('InstanceNormalization', [grouped, unitScale, zeroBias], { epsilon: { f: epsilon } });
   const restored = s.op('Reshape', [normed, s.op('Shape', [x])]);
   const scaledOut = s.op('Mul', [restored, s.param('weight', [channels, 1, 1], ones)]);
@@ -123,6 +123,7 @@ export function attention(s: Scope, x: string, context: string, o: AttentionOpti
 
 /** Nearest-neighbour upsampling by `factor` (F.interpolate(scale_factor=factor, mode='nearest')). */
 export function upsampleNearest(s: Scope, x: string, factor: number): string {
+  // Resize takes float32 scales whatever the data type.
   const scales = s.graph.constant('float32', [4], Float32Array.of(1, 1, factor, factor));
   return s.op('Resize', [x, '', scales], {
     coordinate_transformation_mode: { s: 'asymmetric' },

@@ -21,8 +21,10 @@ function quickGelu(s: Scope, x: string): string {
 function causalMask(g: GraphBuilder): string {
   const n = SEQUENCE_LENGTH;
   const mask = new Float32Array(n * n);
-  for (let row = 0; row < n; row++) for (let col = row + 1; col < n; col++) mask[row * n + col] = -3.4028234663852886e38;
-  return g.constant('float32', [1, 1, n, n], mask);
+  // The dtype's lowest finite value, as transformers fills its causal mask.
+  const lowest = g.floatType === 'float16' ? -65504 : -3.4028234663852886e38;
+  for (let row = 0; row < n; row++) for (let col = row + 1; col < n; col++) mask[row * n + col] = lowest;
+  return g.floatConstant([1, 1, n, n], mask);
 }
 
 function encoderLayer(s: Scope, x: string, c: TextEncoderConfig, mask: string): string {

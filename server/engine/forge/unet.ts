@@ -1,9 +1,8 @@
 /** UNet2DConditionModel (diffusers) with the SD1.5 block layout. */
-import type { Dim, GraphBuilder, Scope } from './graph.ts';
+import { onnxElementType, type Dim, type GraphBuilder, type Scope } from './graph.ts';
 import { conv, gemm, groupNorm, silu } from './layers.ts';
 import { downsample, resnetBlock, transformer2d, upsample } from './blocks.ts';
 import { castInput, castOutput, type IoTypes } from './io.ts';
-import { DataType } from './onnx.ts';
 
 export type TimestepForm = 'float-batch' | 'int64-1' | 'float-scalar';
 
@@ -26,11 +25,11 @@ export interface UNetIo extends IoTypes {
 
 const NORM_EPS = 1e-5;
 
-/** Declares the `timestep` input in the chosen form; returns a float32 [N] tensor (N = batch or 1). */
+/** Declares the `timestep` input in the chosen form; returns a [N] tensor of the graph's float type (N = batch or 1). */
 export function timestepInput(g: GraphBuilder, root: Scope, io: UNetIo, batch: Dim): string {
   if (io.timestep === 'int64-1') {
     g.input('timestep', 'int64', [1]);
-    return root.op('Cast', ['timestep'], { to: { i: DataType.FLOAT } });
+    return root.op('Cast', ['timestep'], { to: { i: onnxElementType(g.floatType) } });
   }
   if (io.timestep === 'float-scalar') {
     const t = castInput(g, root, 'timestep', io.float, []);
@@ -44,7 +43,7 @@ function timeProjection(s: Scope, t: string, dim: number): string {
   const half = dim / 2;
   const freqs = new Float32Array(half);
   for (let i = 0; i < half; i++) freqs[i] = Math.exp((-Math.log(10000) * i) / half);
-  const args = s.op('Mul', [s.op('Unsqueeze', [t, s.graph.int64s([1])]), s.graph.constant('float32', [1, half], freqs)]);
+  const args = s.op('Mul', [s.op('Unsqueeze', [t, s.graph.int64s([1])]), s.graph.floatConstant([1, half], freqs)]);
   return s.op('Concat', [s.op('Cos', [args]), s.op('Sin', [args])], { axis: { i: -1 } });
 }
 

@@ -61,8 +61,7 @@ export function writeModel(g: GraphBuilder, modelPath: string, options: WriteMod
         ];
         offset += bytes.byteLength;
       } else {
-        // Copy: the bytes may view a reused or shared buffer.
-        tensor.rawData = bytes.slice();
+        tensor.rawData = bytes;
       }
       initializer.push(tensor);
     }

@@ -143,3 +143,22 @@ describe('node and initializer naming of the full SD1.5 graphs (built, not writt
   it('text encoder', () => checkTextEncoder(viewOfGraph(graphs.text_encoder), 768, 3072, 12));
   it('vae decoder', () => checkVaeDecoder(viewOfGraph(graphs.vae_decoder), 512));
 });
+
+describe('a float16 forge keeps the naming, with float16 initializers feeding the nodes directly', () => {
+  const dir = tempDir('naming-fp16');
+  afterAll(() => dir.remove());
+
+  it('unet MatMul and Conv weights are FLOAT16 initializers, and no Cast sits between them and their nodes', async () => {
+    await forgeModel({ preset: 'tiny', outDir: dir.path, dtype: 'float16' });
+    const path = join(dir.path, 'unet', 'model.onnx');
+    const view = viewOfFile(path);
+    checkUNet(view, { base: 32, second: 64, deepest: 64, upBlock1: 32, context: 32 });
+    const graph = readModel(path).graph!;
+    const types = new Map(graph.initializer!.map((t) => [t.name!, t.dataType]));
+    const FLOAT16 = 10;
+    expect(types.get(view.node('/down_blocks.0/attentions.0/transformer_blocks.0/attn1/to_q/MatMul').input[1])).toBe(FLOAT16);
+    expect(types.get('down_blocks.0.resnets.0.conv1.weight')).toBe(FLOAT16);
+    expect(graph.node!.filter((n) => n.opType === 'Cast').map((n) => n.name)).toEqual([]);
+    expect(graph.input!.map((i) => i.type!.tensorType!.elemType)).toEqual([FLOAT16, FLOAT16, FLOAT16]);
+  });
+});

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { forgeModel, readForgeManifest, readOracleExpectation } from '../../../server/engine/forge/index.ts';
 import { readReferenceSchedulerConfig } from '../../../server/engine/forge/folder.ts';
 import { oracleNoise, sigmaAt, trainingSigmas } from '../../../server/engine/forge/noise-schedule.ts';
-import { tempDir } from './helpers.ts';
+import { toFloat16Array, toHalfBits } from '../../../server/engine/forge/float16.ts';
+import { fromHalfBits, tempDir } from './helpers.ts';
 
 const sigmas = trainingSigmas(readReferenceSchedulerConfig());
 const LATENT = [1, 4, 16, 16];
@@ -95,6 +96,21 @@ describe('oracle UNet', () => {
       encoder_hidden_states: new ort.Tensor('float32', new Float32Array(77 * 32), [1, 77, 32]),
     });
     expectClose(out.out_sample.data as Float32Array, expectedNoise(a, x0, 321.6), 1e-4);
+    await session.release();
+  });
+
+  it('keeps its formula (to float16 precision) with float16 inputs and outputs', async () => {
+    const dir = await forged({ dtype: 'float16' });
+    const { x0 } = readForgeManifest(dir).oracle!;
+    const session = await ort.InferenceSession.create(join(dir, 'unet', 'model.onnx'));
+    const a = Float32Array.from(xt(5), (v) => fromHalfBits(toHalfBits(v)));
+    const out = await session.run({
+      sample: new ort.Tensor('float16', toFloat16Array(a), LATENT),
+      timestep: new ort.Tensor('float16', Uint16Array.of(toHalfBits(400)), [1]),
+      encoder_hidden_states: new ort.Tensor('float16', new Uint16Array(77 * 32), [1, 77, 32]),
+    });
+    expect(out.out_sample.type).toBe('float16');
+    expectClose(Array.from(out.out_sample.data as Uint16Array, fromHalfBits), expectedNoise(a, x0, 400), 2e-3);
     await session.release();
   });
 
