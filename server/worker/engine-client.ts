@@ -56,7 +56,11 @@ export class EngineWorker {
     worker.on('message', (message: FromWorker) => this.handle(message));
     worker.on('error', (error) => this.fail(new EngineError(`engine worker crashed: ${error.message}`, 'ENGINE_CRASHED')));
     worker.on('exit', (code) => {
-      if (!this.closed) this.fail(new EngineError(`engine worker exited (code ${code})`, 'ENGINE_CRASHED'));
+      this.fail(
+        this.closed
+          ? new EngineError('the engine was closed during the job', 'ENGINE_CLOSED')
+          : new EngineError(`engine worker exited (code ${code})`, 'ENGINE_CRASHED'),
+      );
       this.onClosed?.();
     });
   }

@@ -17,15 +17,21 @@ const log = (line: string) => post({ type: 'log', line });
 let model: LoadedModel | undefined;
 let options: EngineOptions | undefined;
 let modelName = 'unknown';
+/** The job in progress; closing waits for it (its cancel flag is already raised) before releasing the sessions. */
+let current: Promise<void> | undefined;
 
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'init':
       void init(message.options);
       break;
-    case 'generate':
-      void generate(message.jobId, message.request, new Int32Array(message.cancelFlag));
+    case 'generate': {
+      const job: Promise<void> = generate(message.jobId, message.request, new Int32Array(message.cancelFlag)).finally(() => {
+        if (current === job) current = undefined;
+      });
+      current = job;
       break;
+    }
     case 'close':
       void close();
       break;
@@ -90,6 +96,7 @@ async function generate(jobId: string, request: Parameters<typeof runGenerateJob
 }
 
 async function close(): Promise<void> {
+  await current;
   await model?.dispose();
   model = undefined;
   post({ type: 'closed' });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineError, EngineWorker, type GenerateProgress, type GenerateRequest } from '../../server/worker/engine-client.ts';
+import { planProviders } from '../../server/engine/models/index.ts';
 import { forge, tempDir } from './engine-fixtures.ts';
 
 const root = tempDir('engine-worker');
@@ -98,6 +99,29 @@ describe('EngineWorker', () => {
     expect(error).toBeInstanceOf(EngineError);
     expect(error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'width' });
     expect((error as Error).message).toMatch(/multiple of 8/);
+  });
+
+  it('close() during a job cancels it, waits for it and settles its promise', async () => {
+    const other = await EngineWorker.start({ modelDir, device: 'cpu', threads: 1 }, { log: () => {} });
+    let closing: Promise<void> | undefined;
+    const job = other.generate('closing', request('closing', { steps: 150, width: 256, height: 256 }), (p) => {
+      if (p.step === 1) closing = other.close();
+    });
+    await expect(job).rejects.toMatchObject({ code: 'CANCELLED' });
+    await closing;
+    await expect(other.generate('after', request('after'))).rejects.toMatchObject({ code: 'ENGINE_CLOSED' });
+  });
+
+  it('hardware.device naming an accelerator that cannot start is an error, not a silent CPU fallback', async () => {
+    const usable = planProviders('cuda').candidates.length > 0;
+    const start = EngineWorker.start({ modelDir, device: 'cuda', threads: 1 }, { log: () => {} });
+    if (usable) {
+      const gpu = await start;
+      expect(gpu.info().provider).toBe('cuda');
+      await gpu.close();
+    } else {
+      await expect(start).rejects.toMatchObject({ code: 'DEVICE_UNAVAILABLE' });
+    }
   });
 
   it('a missing model folder rejects start() with MODEL_MISSING', async () => {
