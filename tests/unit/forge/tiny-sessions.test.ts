@@ -109,3 +109,27 @@ describe.each(variants)('tiny forge, %s', (_label, variant, expected) => {
     await Promise.all([decoder.release(), encoder.release()]);
   });
 });
+
+describe('tiny UNet timestep forms', () => {
+  it.each([
+    ['int64 [1], batch fixed at 1', { timestep: 'int64-1', unetBatch: 1 } as Variant, new ort.Tensor('int64', BigInt64Array.of(500n), [1])],
+    ['float32 scalar', { timestep: 'float-scalar' } as Variant, new ort.Tensor('float32', Float32Array.of(500), [])],
+  ])('%s', async (_label, variant, timestep) => {
+    const dir = tempDir('timestep');
+    dirs.push(dir);
+    await forgeModel({ preset: 'tiny', outDir: dir.path, ...variant });
+    const session = await ort.InferenceSession.create(join(dir.path, 'unet', 'model.onnx'));
+    const meta = session.inputMetadata.find((m) => m.name === 'timestep')!;
+    expect(meta.isTensor && [meta.type, meta.shape]).toEqual([timestep.type, timestep.dims]);
+    const sample = session.inputMetadata.find((m) => m.name === 'sample')!;
+    expect(sample.isTensor && sample.shape[0]).toBe(variant.unetBatch === 1 ? 1 : 'batch');
+    const out = await session.run({
+      sample: new ort.Tensor('float32', pattern(4 * 8 * 8), [1, 4, 8, 8]),
+      timestep,
+      encoder_hidden_states: new ort.Tensor('float32', pattern(77 * 32), [1, 77, 32]),
+    });
+    expect(out.out_sample.dims).toEqual([1, 4, 8, 8]);
+    expect(floats(out.out_sample).every(Number.isFinite)).toBe(true);
+    await session.release();
+  });
+});
