@@ -56,6 +56,8 @@ export async function txt2img(model: LoadedModel, settings: Txt2ImgSettings, opt
   const runMsBefore = sessionRunMs(model);
   throwIfCancelled(signal, 'before it started');
 
+  checkModelSize(model, settings);
+
   // 1. Scheduler and timesteps, from the model's scheduler_config.json.
   const scheduler = prepareScheduler(model, settings);
 
@@ -135,6 +137,20 @@ function prepareScheduler(model: LoadedModel, settings: Txt2ImgSettings): Schedu
     throw error;
   }
   return scheduler;
+}
+
+/** Exports traced with static shapes make one image size only. */
+function checkModelSize(model: LoadedModel, settings: Txt2ImgSettings): void {
+  const fixed = model.unet.fixedLatentSize;
+  if (!fixed) return;
+  const width = fixed.width * VAE_DOWNSCALE;
+  const height = fixed.height * VAE_DOWNSCALE;
+  if (settings.width !== width || settings.height !== height) {
+    throw new ValidationError(
+      settings.width !== width ? 'width' : 'height',
+      `this model export only makes ${width}×${height} images (its UNet has a fixed input size), got ${settings.width}×${settings.height}`,
+    );
+  }
 }
 
 function scaleInPlace(values: Float32Array, factor: number): void {

@@ -34,7 +34,7 @@ describe('model folders from every export convention load through the same code 
     ['optimum layout (model.onnx_data, int64 ids)', { preset: 'tiny', layout: 'optimum' }, () => {}],
     ['int64 input_ids', { preset: 'tiny', inputIdsType: 'int64' }, () => {}],
     ['timestep int64 [1]', { preset: 'tiny', timestep: 'int64-1' }, (m) => expect(m.unet.timestepLayout).toEqual({ type: 'int64', layout: 'one' })],
-    ['UNet fixed at batch 1', { preset: 'tiny', unetBatch: 1 }, (m) => expect(m.unet.maxBatch).toBe(1)],
+    ['UNet fixed at batch 1', { preset: 'tiny', unetBatch: 1 }, (m) => expect(m.unet.fixedBatch).toBe(1)],
   ];
 
   it.each(variants)('%s: same pixels as the baseline export', async (name, options, check) => {

@@ -133,3 +133,11 @@ describe('txt2img on the tiny model', () => {
     }
   });
 });
+
+describe('exports with static shapes', () => {
+  it('a UNet traced at one size refuses other sizes with a ValidationError naming the field', async () => {
+    expect(oracle.unet.fixedLatentSize).toEqual({ height: 16, width: 16 });
+    await expect(generate(oracle, { width: 64, height: 128 })).rejects.toMatchObject({ field: 'width', message: expect.stringMatching(/only makes 128×128/) });
+    await expect(generate(oracle, { width: 128, height: 64 })).rejects.toMatchObject({ field: 'height' });
+  });
+});

@@ -37,8 +37,10 @@ export class UnetModel {
     private readonly hiddenType: FloatType,
     private readonly timestepCandidates: TimestepForm[],
     private readonly outputName: string,
-    /** 1 when the export was traced with a fixed batch of one. */
-    readonly maxBatch: number,
+    /** The batch size the export was traced with (1, sometimes 2), or undefined when the batch axis is dynamic. */
+    readonly fixedBatch: number | undefined,
+    /** Latent height and width when the export fixes them (a static 64×64 export only makes 512×512 images). */
+    readonly fixedLatentSize: { height: number; width: number } | undefined,
     /** Token count fixed by the export (77), or undefined when the sequence axis is dynamic. */
     readonly fixedTokens: number | undefined,
     readonly crossAttentionDim: number | undefined,
@@ -58,7 +60,7 @@ export class UnetModel {
     }
     const output = session.outputs.find((o) => o.name === 'out_sample') ?? session.outputs[0];
     if (!output) throw modelInvalid(session.file, 'the model has no outputs');
-    const batchDim = sample.shape[0];
+    const [batchDim, , heightDim, widthDim] = sample.shape;
     const tokensDim = hidden.shape[1];
     const hiddenDim = hidden.shape[2];
     return new UnetModel(
@@ -67,7 +69,8 @@ export class UnetModel {
       floatTypeOf(hidden.type, session.file, 'encoder_hidden_states'),
       timestepCandidates(timestep, session.file),
       output.name,
-      typeof batchDim === 'number' ? batchDim : Number.POSITIVE_INFINITY,
+      typeof batchDim === 'number' ? batchDim : undefined,
+      typeof heightDim === 'number' && typeof widthDim === 'number' ? { height: heightDim, width: widthDim } : undefined,
       typeof tokensDim === 'number' ? tokensDim : undefined,
       typeof hiddenDim === 'number' ? hiddenDim : undefined,
     );
@@ -80,18 +83,22 @@ export class UnetModel {
 
   /** Noise prediction for every batch row, `[batch, 4, h, w]`. */
   async predict(input: UnetInput): Promise<Float32Array> {
-    if (input.batch <= this.maxBatch) return this.runBatch(input);
+    const group = this.fixedBatch;
+    if (group === undefined || group === input.batch) return this.runBatch(input);
+    // A fixed-batch export: run the rows in groups of its size, repeating the last row to fill a group.
     const rowSize = LATENT_CHANNELS * input.height * input.width;
     const hiddenRow = input.hiddenStates.length / input.batch;
     const out = new Float32Array(input.sample.length);
-    for (let row = 0; row < input.batch; row++) {
+    for (let first = 0; first < input.batch; first += group) {
+      const rows = Array.from({ length: group }, (_, i) => Math.min(first + i, input.batch - 1));
       const part = await this.runBatch({
         ...input,
-        batch: 1,
-        sample: input.sample.subarray(row * rowSize, (row + 1) * rowSize),
-        hiddenStates: input.hiddenStates.subarray(row * hiddenRow, (row + 1) * hiddenRow),
+        batch: group,
+        sample: gatherRows(input.sample, rows, rowSize),
+        hiddenStates: gatherRows(input.hiddenStates, rows, hiddenRow),
       });
-      out.set(part, row * rowSize);
+      const used = Math.min(group, input.batch - first);
+      out.set(part.subarray(0, used * rowSize), first * rowSize);
     }
     return out;
   }
@@ -118,6 +125,13 @@ export class UnetModel {
     }
     throw firstError;
   }
+}
+
+function gatherRows(data: Float32Array, rows: number[], rowSize: number): Float32Array {
+  if (rows.length === 1) return data.subarray(rows[0] * rowSize, (rows[0] + 1) * rowSize);
+  const out = new Float32Array(rows.length * rowSize);
+  rows.forEach((row, i) => out.set(data.subarray(row * rowSize, (row + 1) * rowSize), i * rowSize));
+  return out;
 }
 
 function timestepCandidates(spec: TensorSpec, file: string): TimestepForm[] {
