@@ -109,7 +109,7 @@ export async function txt2img(model: LoadedModel, settings: Txt2ImgSettings, opt
   // 5. Decode: latents / 0.18215 → VAE decoder → clamp((x + 1) / 2, 0, 1) → RGB8.
   throwIfCancelled(signal, 'before decoding');
   const decodeStarted = performance.now();
-  scaleInPlace(latents, 1 / VAE_SCALING_FACTOR);
+  for (let i = 0; i < latents.length; i++) latents[i] /= VAE_SCALING_FACTOR;
   const decoded = await model.vaeDecoder.decode(latents, shape.height, shape.width);
   const image: RgbImage = { width: settings.width, height: settings.height, rgb: decodedToRgb8(decoded, settings.width, settings.height) };
   const decodeMs = performance.now() - decodeStarted;

@@ -72,7 +72,7 @@ function plan(args: string[]): Plan {
     );
     const seeds = imageSeeds(settings.seed, number('num-images', values['num-images'], g.num_images), settings.rng);
     const outputs = outputPaths(values.output, config.output.directory, seeds);
-    const modelDir = values.model ? resolve(values.model) : config.model.default;
+    const modelDir = values.model === undefined ? config.model.default : values.model === 'demo' ? 'demo' : resolve(values.model);
     return { settings, seeds, outputs, modelDir, config };
   } catch (error) {
     if (error instanceof ValidationError) throw new UsageError(`--${cliFlagOf[error.field] ?? error.field}: ${error.message}`);
