@@ -54,6 +54,10 @@ export class UnetModel {
     if (!sample || !timestep || !hidden) {
       throw modelInvalid(session.file, `expected inputs sample, timestep, encoder_hidden_states; found ${names.join(', ')} (not an SD1.5 UNet)`);
     }
+    const extra = names.filter((name) => !['sample', 'timestep', 'encoder_hidden_states'].includes(name));
+    if (extra.length > 0) {
+      throw modelInvalid(session.file, `unsupported extra UNet input(s) ${extra.join(', ')} (e.g. an LCM guidance embedding or SDXL conditioning)`);
+    }
     const channels = sample.shape[1];
     if (sample.shape.length === 4 && typeof channels === 'number' && channels !== LATENT_CHANNELS) {
       throw modelInvalid(session.file, `sample has ${channels} channels; SD1.5 latents have ${LATENT_CHANNELS}`);

@@ -87,6 +87,23 @@ describe('UNet adapter', () => {
     expect(calls.map((c) => c.timestep.dims)).toEqual([[1], [1]]);
   });
 
+  it('rejects a UNet with inputs this engine cannot feed', () => {
+    const session = {
+      file: '/m/unet/model.onnx',
+      inputs: [
+        { name: 'sample', type: 'float32', shape: ['b', 4, 'h', 'w'] },
+        { name: 'timestep', type: 'float32', shape: ['b'] },
+        { name: 'encoder_hidden_states', type: 'float32', shape: ['b', 's', 8] },
+        { name: 'timestep_cond', type: 'float32', shape: ['b', 256] },
+      ],
+      outputs: [{ name: 'out_sample', type: 'float32', shape: [] }],
+      input(name: string) {
+        return this.inputs.find((i) => i.name === name);
+      },
+    };
+    expect(() => UnetModel.create(session as unknown as ModelSession)).toThrow(/unsupported extra UNet input\(s\) timestep_cond/);
+  });
+
   it('rejects a UNet whose inputs are not SD1.5 names, naming the file', () => {
     const session = { file: '/m/unet/model.onnx', inputs: [{ name: 'x', type: 'float32', shape: [] }], outputs: [], input: () => undefined };
     expect(() => UnetModel.create(session as unknown as ModelSession)).toThrow(/\/m\/unet\/model.onnx: expected inputs sample, timestep, encoder_hidden_states/);
