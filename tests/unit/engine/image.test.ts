@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   a1111Parameters,
   buildSidecar,
@@ -13,6 +13,14 @@ import {
   writePng,
   writeSidecar,
 } from '../../../server/engine/image/index.ts';
+
+const dirs: string[] = [];
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 describe('decoded image → RGB8', () => {
   it('maps −1 … 1 to 0 … 255 with clamping and rounding, planar to interleaved', () => {
@@ -52,7 +60,7 @@ describe('PNG and sidecar', () => {
   );
 
   it('writes a decodable PNG of the right size, with the A1111 parameters text, and leaves no temp file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'imagineer-png-'));
+    const dir = tempDir('imagineer-png-');
     const rgb = new Uint8Array(16 * 8 * 3).map((_, i) => i % 251);
     const path = join(dir, 'out.png');
     await writePng(path, { width: 16, height: 8, rgb }, { parameters: a1111Parameters(sidecar) });
@@ -69,7 +77,7 @@ describe('PNG and sidecar', () => {
     expect(sidecar.seed).toBe('18446744073709551615');
     expect(sidecar.set).toBe('tarot');
     expect(Object.keys(sidecar).slice(0, 3)).toEqual(['prompt', 'negativePrompt', 'seed']);
-    const dir = mkdtempSync(join(tmpdir(), 'imagineer-sidecar-'));
+    const dir = tempDir('imagineer-sidecar-');
     const written = await writeSidecar(join(dir, 'x.png'), sidecar);
     expect(written).toBe(join(dir, 'x.json'));
     expect(JSON.parse(readFileSync(written, 'utf8'))).toEqual({ ...sidecar, created: '2026-01-02T03:04:05.000Z' });
