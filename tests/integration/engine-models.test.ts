@@ -4,7 +4,7 @@ import { Tensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../server/engine/forge/graph.ts';
 import { writeModel } from '../../server/engine/forge/write-model.ts';
-import { ModelError, type LoadedModel } from '../../server/engine/models/index.ts';
+import { ModelError, ModelSession, VaeDecoderModel, type LoadedModel } from '../../server/engine/models/index.ts';
 import { forge, generate, maxAbsoluteError, meanAbsoluteError, openModel, tempDir } from './engine-fixtures.ts';
 
 const root = tempDir('engine-models');
@@ -78,6 +78,26 @@ describe('model folders from every export convention load through the same code 
       expect(meanAbsoluteError(image, baseline)).toBeLessThan(2);
     } finally {
       await model.dispose();
+    }
+  });
+});
+
+describe('sessions from bytes in memory (for LoRA-patched weights)', () => {
+  it('load with their external weights passed as buffers and compute what the file-based session does', async () => {
+    const dir = await forge(root.path, 'bytes', { preset: 'tiny', layout: 'optimum' });
+    const file = join(dir, 'vae_decoder', 'model.onnx');
+    const settings = { provider: 'cpu' as const, threads: 1 };
+    const fromFile = await ModelSession.open(file, settings);
+    const fromBytes = await ModelSession.fromBytes(file, readFileSync(file), settings, [
+      { path: 'model.onnx_data', data: readFileSync(join(dir, 'vae_decoder', 'model.onnx_data')) },
+    ]);
+    try {
+      const latents = new Float32Array(4 * 4 * 4).map((_, i) => Math.sin(i));
+      const [a, b] = await Promise.all([fromFile, fromBytes].map((s) => VaeDecoderModel.create(s).decode(latents, 4, 4)));
+      expect(Array.from(b)).toEqual(Array.from(a));
+      await expect(ModelSession.fromBytes(file, readFileSync(file).subarray(0, 100), settings)).rejects.toMatchObject({ code: 'MODEL_INVALID' });
+    } finally {
+      await Promise.all([fromFile.dispose(), fromBytes.dispose()]);
     }
   });
 });

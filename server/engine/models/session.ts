@@ -33,19 +33,28 @@ export class ModelSession {
     const shown = relative(modelRoot, file) || basename(file);
     if (!existsSync(file)) throw modelMissing(file, `missing (${shown} is needed to run the model)`);
     if (statSync(file).size === 0) throw modelInvalid(file, 'empty file');
-    const options: ort.InferenceSession.SessionOptions = {
-      executionProviders: [settings.provider],
-      graphOptimizationLevel: 'all',
-      // Memory patterns are planned per input shape over two runs; with image sizes changing between jobs that
-      // made the first two steps at each new size ~10× slower than the rest (measured on the tiny UNet at 512²).
-      enableMemPattern: false,
-      // Load failures come back as exceptions that the caller explains (MODEL_INVALID, provider fallback): no raw ORT print.
-      logSeverityLevel: 4,
-      ...(settings.threads > 0 ? { intraOpNumThreads: settings.threads } : {}),
-    };
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(file, options);
+      session = await ort.InferenceSession.create(file, sessionOptions(settings));
+    } catch (error) {
+      throw explainLoadError(file, error);
+    }
+    return new ModelSession(file, session, describe(session.inputMetadata), describe(session.outputMetadata));
+  }
+
+  /**
+   * A session from model bytes held in memory (e.g. weights patched with LoRAs), its external weight files supplied
+   * as buffers. `file` names the model in errors and logs.
+   */
+  static async fromBytes(
+    file: string,
+    modelBytes: Uint8Array,
+    settings: SessionSettings,
+    externalData?: ort.InferenceSession.SessionOptions['externalData'],
+  ): Promise<ModelSession> {
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(modelBytes, { ...sessionOptions(settings), ...(externalData ? { externalData } : {}) });
     } catch (error) {
       throw explainLoadError(file, error);
     }
@@ -69,6 +78,19 @@ export class ModelSession {
   async dispose(): Promise<void> {
     await this.session.release();
   }
+}
+
+function sessionOptions(settings: SessionSettings): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [settings.provider],
+    graphOptimizationLevel: 'all',
+    // Memory patterns are planned per input shape over two runs; with image sizes changing between jobs that
+    // made the first two steps at each new size ~10× slower than the rest (measured on the tiny UNet at 512²).
+    enableMemPattern: false,
+    // Load failures come back as exceptions that the caller explains (MODEL_INVALID, provider fallback): no raw ORT print.
+    logSeverityLevel: 4,
+    ...(settings.threads > 0 ? { intraOpNumThreads: settings.threads } : {}),
+  };
 }
 
 function describe(metadata: readonly ort.InferenceSession.ValueMetadata[]): TensorSpec[] {
