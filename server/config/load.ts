@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { z } from 'zod';
+import { modelDirFor, REPO_ID } from '../hub/paths.ts';
 import { ConfigError } from './errors.ts';
 import { configSchema, type Config } from './schema.ts';
 
@@ -116,15 +117,18 @@ function resolvePaths(config: Config, base: string): void {
   config.lora.directory = abs(config.lora.directory);
   config.training.output_dir = abs(config.training.output_dir);
   config.server.data_dir = abs(config.server.data_dir);
-  config.model.default = resolveModelReference(config.model.default, abs);
+  config.model.default = resolveModelReference(config.model.default, abs, config.model.cache_dir);
 }
 
-/** `model.default` is `demo`, a folder, or a hub repo id (`owner/name`); an existing folder wins over a repo id. */
-function resolveModelReference(value: string, abs: (p: string) => string): string {
+/**
+ * `model.default` is `demo`, a folder, or a hub repo id (`owner/name`). An existing folder wins; a repo id
+ * already pulled becomes its folder in the cache; one not pulled yet stays a repo id (the engine says to pull it).
+ */
+function resolveModelReference(value: string, abs: (p: string) => string, cacheDir: string): string {
   if (value === 'demo') return value;
   const folder = abs(value);
-  if (existsSync(folder) || /^[.~/\\]|^[A-Za-z]:/.test(value)) return folder;
-  return HUB_REPO_ID.test(value) ? value : folder;
+  if (existsSync(folder) || /^[.~/\\]|^[A-Za-z]:/.test(value) || !REPO_ID.test(value)) return folder;
+  const pulled = modelDirFor(cacheDir, value);
+  return existsSync(pulled) ? pulled : value;
 }
 
-export const HUB_REPO_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;

@@ -5,6 +5,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { downloadFile, listFiles, type ListFileEntry } from '@huggingface/hub';
 import { HubError } from './errors.ts';
+import { modelDirFor, REPO_ID } from './paths.ts';
 import { isSafeRelativePath, selectExportFiles } from './selection.ts';
 
 export interface PullOptions {
@@ -30,11 +31,6 @@ export interface PullResult {
   downloadedBytes: number;
 }
 
-export const REPO_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
-
-export function modelDirFor(cacheDir: string, repo: string, revision = 'main'): string {
-  return join(cacheDir, `${repo.replace('/', '--')}${revision === 'main' ? '' : `@${revision.replace(/[^\w.-]/g, '_')}`}`);
-}
 
 /**
  * Downloads an SD1.5 ONNX export from the Hugging Face hub (or anything speaking its file API) into the cache.

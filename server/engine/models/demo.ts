@@ -22,6 +22,9 @@ export interface ResolvedModel {
 /** `model.default` (or `--model`): `demo` → the forged demo model under the data directory; anything else is a folder. */
 export function resolveModelDir(reference: string, dataDir: string): ResolvedModel {
   if (reference === DEMO_MODEL_NAME || reference === '') return { dir: join(dataDir, 'models', DEMO_MODEL_NAME), isDemo: true };
+  if (!existsSync(reference) && /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(reference)) {
+    throw modelMissing(reference, `the hub model ${reference} is not downloaded yet: run \`imagineer models pull ${reference}\``);
+  }
   if (!existsSync(reference)) {
     throw modelMissing(
       reference,

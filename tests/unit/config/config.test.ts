@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -48,9 +48,12 @@ describe('config.yaml', () => {
     expect(config.sets.directory).toBe(join(dir, 'sets'));
   });
 
-  it('keeps a hub repo id as it is', () => {
-    const config = loadConfig({ path: tempConfig('model:\n  default: someone/sd15-onnx\n'), env: {} });
-    expect(config.model.default).toBe('someone/sd15-onnx');
+  it('keeps a hub repo id until it is pulled, then points at its folder in the cache', () => {
+    const file = tempConfig('model:\n  default: someone/sd15-onnx\n  cache_dir: cache\n');
+    expect(loadConfig({ path: file, env: {} }).model.default).toBe('someone/sd15-onnx');
+    const pulled = join(file, '..', 'cache', 'someone--sd15-onnx');
+    mkdirSync(pulled, { recursive: true });
+    expect(loadConfig({ path: file, env: {} }).model.default).toBe(pulled);
   });
 
   it('takes the file from IMAGINEER_CONFIG and the port from PORT', () => {
