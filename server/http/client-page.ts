@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { safeSegments } from './sandboxed-path.ts';
 import { sendText, serveFromRoot } from './static-files.ts';
 
 const NOT_BUILT = `<!doctype html>
@@ -15,6 +16,10 @@ const NOT_BUILT = `<!doctype html>
 /** The Svelte client from `client/dist`: files as they are, index.html for every other path (client-side routes). */
 export async function serveClient(req: IncomingMessage, res: ServerResponse, distDir: string, encodedPath: string): Promise<void> {
   const index = path.join(distDir, 'index.html');
+  if (safeSegments(encodedPath) === null) {
+    sendText(res, 400, 'bad request path');
+    return;
+  }
   if (!existsSync(index)) {
     sendText(res, encodedPath === '' ? 200 : 404, NOT_BUILT, 'text/html; charset=utf-8');
     return;
