@@ -16,7 +16,7 @@ const LoraWeight = builder.objectRef<{ name: string; weight: number }>('LoraWeig
   fields: (t) => ({ name: t.exposeString('name'), weight: t.exposeFloat('weight') }),
 });
 
-const LoraWeightInput = builder.inputType('LoraWeightInput', {
+export const LoraWeightInput = builder.inputType('LoraWeightInput', {
   fields: (t) => ({
     name: t.string({ required: true, description: 'A name from the LoRA folder listing (file name without .safetensors).' }),
     weight: t.float({ description: 'Default 1.' }),

@@ -8,6 +8,7 @@ import './queue-counts.ts';
 import './engine.ts';
 import './config.ts';
 import './health.ts';
+import './sets.ts';
 
 let schema: GraphQLSchema | undefined;
 

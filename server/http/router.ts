@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { healthReport, type ServerServices } from '../graphql/index.ts';
+import { handleBatchRequest } from './batch-route.ts';
 import { serveClient } from './client-page.ts';
 import { sendText, serveFromRoot } from './static-files.ts';
 import type { ImagineerYoga } from './yoga.ts';
@@ -10,6 +11,7 @@ export interface RouterOptions {
   outputDir: () => string;
   clientDistDir: string;
   log: (line: string) => void;
+  apiKey?: string;
 }
 
 /** /health, /outputs/…, /graphql (Yoga), everything else the client. Paths are taken raw, never normalised first. */
@@ -25,6 +27,10 @@ export function createRequestHandler(options: RouterOptions) {
       if (rawPath === '/health') {
         const report = healthReport(services);
         sendText(res, 200, `${JSON.stringify(report)}\n`, 'application/json; charset=utf-8');
+        return;
+      }
+      if (rawPath === '/api/generate/batch') {
+        await handleBatchRequest(req, res, services, options.apiKey);
         return;
       }
       if (rawPath.startsWith('/outputs/')) {

@@ -83,6 +83,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     outputDir: () => config.output.directory,
     clientDistDir: options.clientDistDir ?? fileURLToPath(new URL('../../client/dist', import.meta.url)),
     log,
+    apiKey: config.server.api_key,
   });
   const server = createServer((req, res) => void handler(req, res));
   const ws = attachGraphqlWs(server, yoga, { apiKey: config.server.api_key });
