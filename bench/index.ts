@@ -6,6 +6,7 @@ import { describeMachine, measureMatmulRate } from './machine.ts';
 /** `npm run bench -- NAME…` runs the named benchmarks (all when none is named); each writes bench/results/NAME.json. */
 const benches: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = {
   machine: async () => ({ run: async () => ({ matmul: await measureMatmulRate() }) }),
+  server: async () => ({ run: (await import('./server.ts')).runServerBench }),
 };
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');

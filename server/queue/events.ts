@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import type { BatchRow, ImageRow, JobCounts, JobRow, JobStatus } from '../db/index.ts';
 
@@ -30,5 +31,8 @@ export type QueuePubSub = PubSub<QueueTopics>;
 
 /** Yoga's in-process pub/sub; pass `eventTarget` (e.g. a Redis event target) to spread events across processes. */
 export function createQueuePubSub(eventTarget?: EventTarget): QueuePubSub {
-  return createPubSub<QueueTopics>(eventTarget ? { eventTarget: eventTarget as never } : undefined);
+  const target = eventTarget ?? new EventTarget();
+  // Each subscriber adds a listener to its topic; hundreds on one job are normal, not a leak.
+  setMaxListeners(0, target);
+  return createPubSub<QueueTopics>({ eventTarget: target as never });
 }
