@@ -117,6 +117,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       (closing ??= (async () => {
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         await jobs.worker.stop();
+        // Let subscriptions send the re-queued state before their sockets close.
+        await new Promise((resolve) => setImmediate(resolve));
         await ws.close();
         await engine.close();
         server.closeAllConnections();

@@ -96,6 +96,52 @@ describe('imagineer serve as a process', () => {
     expect(await second.exited).toBe(0);
   });
 
+  it('on SIGTERM closes subscriptions with 1001, puts the running job back in the queue and exits 0; the next start finishes it', async () => {
+    const configFile = await writeTestConfig(root);
+    const first = await serve(configFile);
+    const { generate } = await gql<{ generate: { jobs: { id: string }[] } }>(
+      first.url,
+      `mutation { generate(input: { prompt: "a quiet harbour", width: 128, height: 128, steps: 150, seed: "3" }) { jobs { id } } }`,
+    );
+    const jobId = generate.jobs[0].id;
+    let closeCode: number | undefined;
+    const client = createClient({
+      url: `${first.url.replace('http', 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      on: { closed: (event) => (closeCode = (event as { code: number }).code) },
+    });
+    const statuses: string[] = [];
+    const ended = new Promise<void>((resolve) => {
+      client.subscribe<{ jobProgress: { step: number; status: string } }>(
+        { query: `subscription($id: ID!) { jobProgress(jobId: $id) { step status } }`, variables: { id: jobId } },
+        {
+          next: (value) => {
+            statuses.push(value.data!.jobProgress.status);
+            if (value.data!.jobProgress.step === 3) first.child.kill('SIGTERM');
+          },
+          error: () => resolve(),
+          complete: () => resolve(),
+        },
+      );
+    });
+    expect(await first.exited).toBe(0);
+    await ended;
+    expect(closeCode).toBe(1001);
+    expect(statuses.at(-1)).toBe('QUEUED');
+
+    const second = await serve(configFile);
+    type JobState = { job: { status: string; attempts: number } };
+    let state: JobState | undefined;
+    await waitUntil(async () => {
+      state = await gql<JobState>(second.url, `query($id: ID!) { job(id: $id) { status attempts } }`, { id: jobId });
+      return state.job.status === 'SUCCEEDED' || state.job.status === 'FAILED';
+    }, 'the re-queued job to finish');
+    expect(state!.job).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
   it('refuses a corrupt database with a clear message and leaves the file alone', async () => {
     const corruptRoot = mkdtempSync(path.join(tmpdir(), 'imagineer-corrupt-'));
     try {

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer({ config: { server: { api_key: 'test-key-0123456789' } } });
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+const auth = { authorization: 'Bearer test-key-0123456789' };
+
+async function post(body: unknown, headers: Record<string, string> = auth) {
+  const response = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return { status: response.status, json: (await response.json()) as { data?: Record<string, never>; errors?: { extensions?: Record<string, unknown> }[] } };
+}
+
+describe('API key (server.api_key)', () => {
+  it('refuses GraphQL over HTTP without the key, accepts Bearer and x-api-key, leaves /health and GraphiQL open', async () => {
+    const refused = await post({ query: '{ health { status } }' }, {});
+    expect(refused.status).toBe(401);
+    expect(refused.json.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await post({ query: '{ health { status } }' }, { authorization: 'Bearer wrong-key-0123456789' })).status).toBe(401);
+    expect((await post({ query: '{ health { status } }' })).json.data).toEqual({ health: { status: 'ok' } });
+    expect((await post({ query: '{ health { status } }' }, { 'x-api-key': 'test-key-0123456789' })).status).toBe(200);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    expect((await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } })).status).toBe(200);
+    expect((await fetch(`${server.url}/api/generate/batch`, { method: 'POST', body: '{}' })).status).toBe(401);
+  });
+
+  it('refuses graphql-ws connections without the key and accepts them with it in connectionParams', async () => {
+    const run = (connectionParams: Record<string, string>) =>
+      new Promise<{ ok: boolean; code?: number }>((resolve) => {
+        const client = createClient({
+          url: server.wsUrl,
+          webSocketImpl: WebSocket,
+          retryAttempts: 0,
+          connectionParams,
+          on: { closed: (event) => resolve({ ok: false, code: (event as { code: number }).code }) },
+        });
+        client.subscribe(
+          { query: 'subscription { queueChanged { queued } }' },
+          {
+            next: () => {
+              resolve({ ok: true });
+              void client.dispose();
+            },
+            error: () => undefined,
+            complete: () => undefined,
+          },
+        );
+      });
+    expect(await run({})).toEqual({ ok: false, code: 4403 });
+    expect(await run(auth)).toEqual({ ok: true });
+  });
+});
+
+describe('config', () => {
+  it('shows the config without paths or the key, and updates allowlisted defaults in the file', async () => {
+    const view = await post({ query: '{ config { generation { width steps scheduler } saveMetadata model updatable } }' });
+    expect(view.json.data).toMatchObject({ config: { generation: { width: 64, steps: 2, scheduler: 'euler' }, saveMetadata: true, updatable: true } });
+    expect(JSON.stringify(view.json)).not.toContain(server.root);
+
+    const updated = await post({ query: 'mutation { updateConfig(input: { generation: { steps: 3, scheduler: "ddim" }, saveMetadata: false }) { generation { steps scheduler } saveMetadata } }' });
+    expect(updated.json.data).toEqual({ updateConfig: { generation: { steps: 3, scheduler: 'ddim' }, saveMetadata: false } });
+    expect(readFileSync(server.configFile, 'utf8')).toMatch(/steps: 3/);
+    const job = await post({ query: 'mutation { generate(input: { prompt: "x" }) { jobs { steps scheduler } } }' });
+    expect(job.json.data).toEqual({ generate: { jobs: [{ steps: 3, scheduler: 'ddim' }] } });
+
+    const bad = await post({ query: 'mutation { updateConfig(input: { generation: { width: 65 } }) { generation { width } } }' });
+    expect(bad.json.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'generation.width' });
+    const badScheduler = await post({ query: 'mutation { updateConfig(input: { generation: { scheduler: "plms" } }) { generation { width } } }' });
+    expect(badScheduler.json.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'generation.scheduler' });
+    expect(readFileSync(server.configFile, 'utf8')).toMatch(/steps: 3/);
+    expect(path.isAbsolute(server.configFile)).toBe(true);
+  });
+});
