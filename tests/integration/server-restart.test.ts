@@ -54,7 +54,7 @@ describe('imagineer serve as a process', () => {
     const first = await serve(configFile);
     const { generate } = await gql<{ generate: { jobs: { id: string }[] } }>(
       first.url,
-      `mutation { generate(input: { prompt: "a ship in a storm", width: 128, height: 128, steps: 150, seed: "99" }) { jobs { id } } }`,
+      `mutation { generate(input: { prompt: "a ship in a storm", width: 128, height: 128, steps: 60, seed: "99" }) { jobs { id } } }`,
     );
     const jobId = generate.jobs[0].id;
 
@@ -101,7 +101,7 @@ describe('imagineer serve as a process', () => {
     const first = await serve(configFile);
     const { generate } = await gql<{ generate: { jobs: { id: string }[] } }>(
       first.url,
-      `mutation { generate(input: { prompt: "a quiet harbour", width: 128, height: 128, steps: 150, seed: "3" }) { jobs { id } } }`,
+      `mutation { generate(input: { prompt: "a quiet harbour", width: 128, height: 128, steps: 60, seed: "3" }) { jobs { id } } }`,
     );
     const jobId = generate.jobs[0].id;
     let closeCode: number | undefined;

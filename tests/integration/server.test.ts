@@ -62,7 +62,7 @@ describe('generate and subscriptions over graphql-ws', () => {
       ['SUCCEEDED', 4],
     ]);
     const sequences = progress.map((p) => p.sequence);
-    expect(sequences.slice(1)).toEqual(sequences.slice(1).map((_, i) => sequences[1] + i));
+    expect(sequences).toEqual(sequences.map((_, i) => sequences[0] + i));
     expect(progress[2].previewDataUrl).toMatch(/^data:image\/png;base64,/);
 
     const done = await job(target.id);
@@ -73,6 +73,15 @@ describe('generate and subscriptions over graphql-ws', () => {
     expect(response.headers.get('content-type')).toBe('image/png');
     const meta = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['png', 64, 96]);
+
+    // The same job through node(id), and its image at the top of the images list.
+    const node = await server.gql<{ node: { __typename: string; id: string; image: { id: string; url: string; width: number; height: number } } }>(
+      `query($id: ID!) { node(id: $id) { __typename id ... on Job { image { id url width height } } } }`,
+      { id: target.id },
+    );
+    expect(node.data!.node).toMatchObject({ __typename: 'Job', id: target.id, image: { url: done.imageUrl, width: 64, height: 96 } });
+    const images = await server.gql<{ images: { edges: { node: { id: string; job: { id: string } } }[] } }>(`{ images(first: 1) { edges { node { id job { id } } } } }`);
+    expect(images.data!.images.edges[0].node).toEqual({ id: node.data!.node.image.id, job: { id: target.id } });
   });
 
   it('gives a late subscriber the current step first, then the remaining steps without gaps', async () => {

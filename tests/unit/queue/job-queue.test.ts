@@ -93,6 +93,23 @@ describe('job queue and worker loop', () => {
     expect(seen[1].previewDataUrl).toMatch(/^data:image\/png;base64,/);
   });
 
+  it('announces images to all-image and per-batch subscribers and counts finished batch jobs', async () => {
+    const runner = new ScriptedRunner();
+    const sys = startSystem(runner);
+    const batch = repos.batches.insert({ setId: 'zodiac', theme: 't', seed: '1', directory: 'zodiac_x', totalJobs: 2, createdAt: 1 });
+    const all = sys.events.pubSub.subscribe('imageAdded', 'all')[Symbol.asyncIterator]();
+    const ofBatch = sys.events.pubSub.subscribe('imageAdded', String(batch.id))[Symbol.asyncIterator]();
+    const counts = sys.events.pubSub.subscribe('batchProgress', batch.id)[Symbol.asyncIterator]();
+    const [nextAll, nextBatch, nextCount] = [all.next(), ofBatch.next(), counts.next()];
+    const [single] = sys.queue.enqueue([params()]);
+    const [inBatch] = sys.queue.enqueue([params({ batchId: batch.id, outputName: 'zodiac_x/aries.png' })]);
+    sys.worker.start();
+    expect((await nextAll).value).toMatchObject({ jobId: single.id, batchId: null });
+    expect((await nextBatch).value).toMatchObject({ jobId: inBatch.id, batchId: batch.id, path: 'zodiac_x/aries.png' });
+    expect((await nextCount).value).toMatchObject({ id: batch.id, succeededJobs: 1 });
+    await Promise.all([all.return?.(), ofBatch.return?.(), counts.return?.()]);
+  });
+
   it('cancels a queued job at once and a running one before its next step', async () => {
     const runner = new ScriptedRunner(true);
     const { queue, worker } = startSystem(runner);
