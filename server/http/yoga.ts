@@ -1,3 +1,4 @@
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { buildSchema, type GraphQLContext, type ServerServices } from '../graphql/index.ts';
 import { apiKeyPlugin } from './api-key.ts';
@@ -15,6 +16,8 @@ export function createImagineerYoga(services: ServerServices, options: { apiKey?
     context: { services },
     maskedErrors: { isDev: false },
     graphiql: { subscriptionsProtocol: 'WS', title: 'Imagineer GraphQL' },
+    // The bundled GraphiQL: the playground works offline (Yoga's default loads it from a CDN).
+    renderGraphiQL,
     landingPage: false,
     plugins,
     logging: {

@@ -86,7 +86,9 @@ describe('HTTP routes', () => {
     expect(await get.json()).toEqual({ data: { health: { status: 'ok' } } });
     const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
-    expect(await page.text()).toMatch(/graphiql/i);
+    const html = await page.text();
+    expect(html).toMatch(/graphiql/i);
+    expect(html).not.toMatch(/unpkg\.com|cdn\.jsdelivr/); // bundled: works offline
   });
 
   it('masks unexpected errors and never leaks internals', async () => {
