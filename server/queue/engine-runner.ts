@@ -43,17 +43,22 @@ export function startEngineRunner(options: EngineRunnerOptions): EngineHandle {
     rngs: RNG_NAMES,
     error: null,
   };
-  const engine = EngineWorker.start(engineOptions, { log });
-  engine.then(
-    (worker) => {
-      const info = worker.info();
-      status = { ...status, state: 'READY', modelDir: info.modelDir, provider: info.provider, isDemo: info.isDemo, schedulers: info.schedulers };
-    },
-    (error: Error & { code?: string }) => {
-      status = { ...status, state: 'FAILED', error: { code: error.code ?? 'ENGINE_FAILED', message: error.message } };
-      log?.(`engine failed to start: ${error.message}`);
-    },
-  );
+  const start = (): Promise<EngineWorker> => {
+    const starting = EngineWorker.start(engineOptions, { log });
+    starting.then(
+      (worker) => {
+        const info = worker.info();
+        status = { ...status, state: 'READY', modelDir: info.modelDir, provider: info.provider, isDemo: info.isDemo, schedulers: info.schedulers, error: null };
+      },
+      (error: Error & { code?: string }) => {
+        status = { ...status, state: 'FAILED', error: { code: error.code ?? 'ENGINE_FAILED', message: error.message } };
+        log?.(`engine failed to start: ${error.message}`);
+      },
+    );
+    return starting;
+  };
+  let engine = start();
+  let closed = false;
 
   const runner: JobRunner = {
     async run({ job, outputPath }, onProgress, signal) {
@@ -83,6 +88,14 @@ export function startEngineRunner(options: EngineRunnerOptions): EngineHandle {
           onProgress,
         );
         return { imagePath: result.imagePath, width: result.width, height: result.height, seed: result.seed };
+      } catch (error) {
+        // A crashed worker thread takes this job with it; the next job gets a fresh engine.
+        if ((error as { code?: string }).code === 'ENGINE_CRASHED' && !closed) {
+          log?.(`engine crashed (${(error as Error).message}); starting it again`);
+          status = { ...status, state: 'STARTING' };
+          engine = start();
+        }
+        throw error;
       } finally {
         signal.removeEventListener('abort', cancel);
       }
@@ -93,6 +106,7 @@ export function startEngineRunner(options: EngineRunnerOptions): EngineHandle {
     runner,
     status: () => status,
     async close() {
+      closed = true;
       const worker = await engine.catch(() => undefined);
       await worker?.close();
     },

@@ -33,12 +33,17 @@ export interface JobRunner {
 /** Error codes whose message is written for the user and shown as is; other failures are masked. */
 export const PUBLIC_ERROR_CODES = new Set([
   'BAD_USER_INPUT',
+  'NOT_FOUND',
   'MODEL_MISSING',
   'MODEL_INVALID',
+  'DEVICE_UNAVAILABLE',
   'LORA_INCOMPATIBLE',
-  'LORA_MISSING',
   'LORA_INVALID',
+  'LORA_UNSUPPORTED',
+  'LORA_UNMATCHED',
   'OUT_OF_MEMORY',
+  'ENGINE_CRASHED',
+  'ENGINE_CLOSED',
   'CANCELLED',
 ]);
 

@@ -82,3 +82,24 @@ describe('config', () => {
     expect(path.isAbsolute(server.configFile)).toBe(true);
   });
 });
+
+describe('an engine that cannot start', () => {
+  it('keeps serving, reports degraded health, and answers generate with MODEL_MISSING', async () => {
+    const broken = await startTestServer({ modelDir: path.join(server.root, 'no-such-model') });
+    try {
+      type Engine = { engine: { state: string; error: { code: string; message: string } | null } };
+      let engine: Engine['engine'] | undefined;
+      for (let i = 0; i < 500 && engine?.state !== 'FAILED'; i++) {
+        engine = (await broken.gql<Engine>('{ engine { state error { code message } } }')).data!.engine;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(engine).toMatchObject({ state: 'FAILED', error: { code: 'MODEL_MISSING' } });
+      const result = await broken.gql('mutation { generate(input: { prompt: "x" }) { jobs { id } } }');
+      expect(result.errors?.[0]?.extensions?.code).toBe('MODEL_MISSING');
+      const health = (await (await fetch(`${broken.url}/health`)).json()) as { status: string; engine: string };
+      expect(health).toMatchObject({ status: 'degraded', engine: 'FAILED' });
+    } finally {
+      await broken.close();
+    }
+  });
+});
