@@ -3,6 +3,7 @@ import { healthReport, type ServerServices } from '../graphql/index.ts';
 import { handleBatchRequest } from './batch-route.ts';
 import { serveClient } from './client-page.ts';
 import { sendText, serveFromRoot } from './static-files.ts';
+import { serveThumbnail } from './thumbnails.ts';
 import type { ImagineerYoga } from './yoga.ts';
 
 export interface RouterOptions {
@@ -12,6 +13,8 @@ export interface RouterOptions {
   clientDistDir: string;
   log: (line: string) => void;
   apiKey?: string;
+  /** Cache of resized images. */
+  thumbnailDir: string;
 }
 
 /** /health, /outputs/…, /graphql (Yoga), everything else the client. Paths are taken raw, never normalised first. */
@@ -19,7 +22,7 @@ export function createRequestHandler(options: RouterOptions) {
   const { services, yoga } = options;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
-      const rawPath = (req.url ?? '/').split('?')[0];
+      const [rawPath, rawQuery = ''] = (req.url ?? '/').split('?', 2);
       if (rawPath === yoga.graphqlEndpoint) {
         await yoga.requestListener(req, res);
         return;
@@ -34,6 +37,11 @@ export function createRequestHandler(options: RouterOptions) {
         return;
       }
       if (rawPath.startsWith('/outputs/')) {
+        const width = new URLSearchParams(rawQuery).get('w');
+        if (width !== null) {
+          await serveThumbnail(req, res, options.outputDir(), options.thumbnailDir, rawPath.slice('/outputs/'.length), width);
+          return;
+        }
         await serveFromRoot(req, res, options.outputDir(), rawPath.slice('/outputs/'.length), { cacheControl: 'public, max-age=3600' });
         return;
       }

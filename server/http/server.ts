@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { updateConfigFile, type ConfigPatch, type LoadedConfig } from '../config/index.ts';
 import { createRepositories, openDatabase } from '../db/index.ts';
@@ -84,6 +85,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     clientDistDir: options.clientDistDir ?? fileURLToPath(new URL('../../client/dist', import.meta.url)),
     log,
     apiKey: config.server.api_key,
+    thumbnailDir: path.join(config.server.data_dir, 'thumbnails'),
   });
   const server = createServer((req, res) => void handler(req, res));
   const ws = attachGraphqlWs(server, yoga, { apiKey: config.server.api_key });

@@ -1,5 +1,6 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import sharp from 'sharp';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -72,6 +73,20 @@ describe('HTTP routes', () => {
     expect(response.status).toBe(status);
     expect(response.body).not.toContain('top secret');
     expect(response.body).not.toContain(server.root);
+  });
+
+  it('serves cached WebP thumbnails of output PNGs at the allowed widths only', async () => {
+    await sharp({ create: { width: 300, height: 200, channels: 3, background: '#3366aa' } }).png().toFile(path.join(server.outputDir, 'single', 'pic.png'));
+    const response = await fetch(`${server.url}/outputs/single/pic.png?w=128`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('image/webp');
+    const meta = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['webp', 128, 85]);
+    expect((await fetch(`${server.url}/outputs/single/pic.png?w=128`)).status).toBe(200);
+    expect((await fetch(`${server.url}/outputs/single/pic.png?w=100`)).status).toBe(400);
+    expect((await rawGet('/outputs/../secret.txt?w=128')).status).toBe(400);
+    expect((await rawGet('/outputs/single/link.txt?w=128')).status).toBe(404);
+    expect((await rawGet('/outputs/single/ok.json?w=128')).status).toBe(404);
   });
 
   it('shows a "client not built" page at / when client/dist is missing', async () => {
