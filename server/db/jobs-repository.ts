@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './database.ts';
 import type { IdWindow } from './paging.ts';
 import { jobs, JOB_STATUSES, type JobRow, type JobStatus, type NewJobRow } from './schema.ts';
@@ -97,6 +97,28 @@ export class JobsRepository {
       .where(id === undefined ? running : and(running, eq(jobs.id, id)))
       .returning()
       .all();
+  }
+
+  /**
+   * Start-up after a crash: RUNNING jobs go back to the queue, except those already started `maxAttempts`
+   * times, which fail (a job that takes the server down with it must not do so forever).
+   */
+  recoverRunning(maxAttempts: number, now: number): { requeued: JobRow[]; failed: JobRow[] } {
+    return this.db.transaction((tx) => {
+      const failed = tx
+        .update(jobs)
+        .set({
+          status: 'FAILED',
+          finishedAt: now,
+          errorCode: 'INTERRUPTED',
+          error: `the server stopped while this job ran, ${maxAttempts} times; it is not started again (retry it to try once more)`,
+        })
+        .where(and(eq(jobs.status, 'RUNNING'), gte(jobs.attempts, maxAttempts)))
+        .returning()
+        .all();
+      const requeued = tx.update(jobs).set({ status: 'QUEUED', step: 0, startedAt: null }).where(eq(jobs.status, 'RUNNING')).returning().all();
+      return { requeued, failed };
+    });
   }
 
   delete(id: number): JobRow | undefined {

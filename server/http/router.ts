@@ -2,9 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { healthReport, type ServerServices } from '../graphql/index.ts';
 import { handleBatchRequest } from './batch-route.ts';
 import { serveClient } from './client-page.ts';
+import { isCrossOrigin } from './same-origin.ts';
 import { sendText, serveFromRoot } from './static-files.ts';
 import { serveThumbnail } from './thumbnails.ts';
 import type { ImagineerYoga } from './yoga.ts';
+
+/** GraphQL documents and batch requests are small; anything bigger is refused before parsing. */
+const MAX_REQUEST_BYTES = 1024 * 1024;
 
 export interface RouterOptions {
   services: ServerServices;
@@ -23,6 +27,16 @@ export function createRequestHandler(options: RouterOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       const [rawPath, rawQuery = ''] = (req.url ?? '/').split('?', 2);
+      if (rawPath === yoga.graphqlEndpoint || rawPath.startsWith('/api/')) {
+        if (isCrossOrigin(req)) {
+          sendText(res, 403, 'cross-origin requests are not accepted');
+          return;
+        }
+        if (Number(req.headers['content-length'] ?? 0) > MAX_REQUEST_BYTES) {
+          sendText(res, 413, `request body over ${MAX_REQUEST_BYTES} bytes`);
+          return;
+        }
+      }
       if (rawPath === yoga.graphqlEndpoint) {
         await yoga.requestListener(req, res);
         return;

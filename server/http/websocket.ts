@@ -1,15 +1,22 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { keyMatches, presentedKey } from './api-key.ts';
+import { isCrossOrigin } from './same-origin.ts';
 import type { ImagineerYoga } from './yoga.ts';
 
 type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
 
 /** graphql-ws on the same path as Yoga, running operations through Yoga's envelop (same schema, context, masking). */
 export function attachGraphqlWs(server: Server, yoga: ImagineerYoga, options: { apiKey?: string } = {}) {
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const wsServer = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    maxPayload: 1024 * 1024,
+    // Browsers apply no CORS to WebSockets: refuse pages of other sites here (see same-origin.ts).
+    verifyClient: ({ req }: { req: IncomingMessage }) => !isCrossOrigin(req),
+  });
   const handle = useServer(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,

@@ -19,6 +19,8 @@ export function createImagineerYoga(services: ServerServices, options: { apiKey?
     // The bundled GraphiQL: the playground works offline (Yoga's default loads it from a CDN).
     renderGraphiQL,
     landingPage: false,
+    // Same-origin only: the client is served by this server (cross-origin requests are refused in router.ts).
+    cors: false,
     plugins,
     logging: {
       debug: () => undefined,

@@ -44,6 +44,7 @@ export const PUBLIC_ERROR_CODES = new Set([
   'OUT_OF_MEMORY',
   'ENGINE_CRASHED',
   'ENGINE_CLOSED',
+  'INTERRUPTED',
   'CANCELLED',
 ]);
 

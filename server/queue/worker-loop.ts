@@ -21,6 +21,9 @@ export interface WorkerLoopOptions {
 
 type AbortReason = 'cancel' | 'shutdown';
 
+/** How often a job may be started before a crash recovery gives up on it. */
+export const MAX_ATTEMPTS = 3;
+
 interface ActiveRun {
   job: JobRow;
   controller: AbortController;
@@ -39,12 +42,16 @@ export class WorkerLoop {
     this.now = options.now ?? Date.now;
   }
 
-  /** Re-queues jobs a crash left RUNNING, then starts taking jobs. */
+  /** Re-queues jobs a crash left RUNNING (failing those it interrupted MAX_ATTEMPTS times), then starts taking jobs. */
   start(): void {
     if (this.loop) return;
-    const recovered = this.options.repos.jobs.requeueRunning();
-    for (const job of recovered) this.options.log?.(`job ${job.id} was running when the server stopped; queued again`);
-    if (recovered.length > 0) this.options.events.queueChanged();
+    const { requeued, failed } = this.options.repos.jobs.recoverRunning(MAX_ATTEMPTS, this.now());
+    for (const job of requeued) this.options.log?.(`job ${job.id} was running when the server stopped; queued again`);
+    for (const job of failed) {
+      this.options.log?.(`job ${job.id} was interrupted ${job.attempts} times; marked FAILED`);
+      this.countInBatch(job, 'failedJobs');
+    }
+    if (requeued.length + failed.length > 0) this.options.events.queueChanged();
     this.loop = this.run();
   }
 
@@ -76,7 +83,15 @@ export class WorkerLoop {
 
   private async run(): Promise<void> {
     while (!this.stopping) {
-      const job = this.options.repos.jobs.claimNext(this.now());
+      let job: JobRow | undefined;
+      try {
+        job = this.options.repos.jobs.claimNext(this.now());
+      } catch (error) {
+        // The database is busy or failing: say so and try again shortly rather than stop the queue.
+        this.options.log?.(`worker: cannot claim a job: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        continue;
+      }
       if (!job) {
         await new Promise<void>((resolve) => (this.wakeUp = resolve));
         this.wakeUp = undefined;

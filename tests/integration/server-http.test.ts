@@ -1,6 +1,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import sharp from 'sharp';
+import WebSocket from 'ws';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -104,6 +105,32 @@ describe('HTTP routes', () => {
     const html = await page.text();
     expect(html).toMatch(/graphiql/i);
     expect(html).not.toMatch(/unpkg\.com|cdn\.jsdelivr/); // bundled: works offline
+  });
+
+  it('refuses requests from other sites (HTTP and WebSocket) and oversized bodies', async () => {
+    const query = JSON.stringify({ query: 'mutation { generate(input: { prompt: "x" }) { jobs { id } } }' });
+    const evil = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://evil.example' }, body: query });
+    expect(evil.status).toBe(403);
+    const form = await fetch(`${server.url}/api/generate/batch`, { method: 'POST', headers: { 'content-type': 'text/plain', origin: 'http://evil.example' }, body: '{"setId":"x"}' });
+    expect(form.status).toBe(403);
+    const same = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', origin: server.url }, body: JSON.stringify({ query: '{ health { status } }' }) });
+    expect(same.status).toBe(200);
+    expect(same.headers.get('access-control-allow-origin')).toBeNull();
+    const huge = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ health { status } } # ${'x'.repeat(1_100_000)}` }) });
+    expect(huge.status).toBe(413);
+
+    const opened = (origin: string) =>
+      new Promise<string>((resolve) => {
+        const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws', { headers: { origin } });
+        socket.on('open', () => {
+          socket.close();
+          resolve('open');
+        });
+        socket.on('unexpected-response', (_req, res) => resolve(`refused ${res.statusCode}`));
+        socket.on('error', () => resolve('error'));
+      });
+    expect(await opened('http://evil.example')).toBe('refused 401');
+    expect(await opened(server.url)).toBe('open');
   });
 
   it('masks unexpected errors and never leaks internals', async () => {

@@ -138,6 +138,19 @@ describe('job queue and worker loop', () => {
     expect(repos.jobs.get(job.id)?.attempts).toBe(2);
   });
 
+  it('fails a job that was interrupted three times instead of starting it again', async () => {
+    const [job] = repos.jobs.insertMany([{ ...params(), totalSteps: 2, createdAt: 1 }]);
+    for (let i = 0; i < 3; i++) {
+      repos.jobs.claimNext(2);
+      if (i < 2) repos.jobs.requeueRunning();
+    }
+    expect(repos.jobs.get(job.id)).toMatchObject({ status: 'RUNNING', attempts: 3 });
+    const runner = new ScriptedRunner();
+    startSystem(runner).worker.start();
+    expect(repos.jobs.get(job.id)).toMatchObject({ status: 'FAILED', errorCode: 'INTERRUPTED' });
+    expect(runner.started).toEqual([]);
+  });
+
   it('puts the running job back in the queue on shutdown', async () => {
     const runner = new ScriptedRunner(true);
     const { queue, worker } = startSystem(runner);
