@@ -178,6 +178,11 @@ builder.subscriptionFields((t) => ({
     subscribe: (_root, args, ctx) => jobProgressStream(ctx.services, parseGlobalId(args.jobId, 'Job', 'jobId'), args.jobId),
     resolve: (event) => event,
   }),
+  jobDeleted: t.id({
+    description: 'The id of each job removed with deleteJob.',
+    subscribe: (_root, _args, ctx) => ctx.services.pubSub.subscribe('jobDeleted'),
+    resolve: (jobId) => encodeGlobalID('Job', jobId),
+  }),
   jobUpdated: t.field({
     type: JobRef,
     description: 'Any job that was queued or changed status.',

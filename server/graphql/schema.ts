@@ -9,6 +9,7 @@ import './engine.ts';
 import './config.ts';
 import './health.ts';
 import './sets.ts';
+import './loras.ts';
 
 let schema: GraphQLSchema | undefined;
 

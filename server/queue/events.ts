@@ -22,6 +22,7 @@ export const ALL_IMAGES = 'all';
 export type QueueTopics = {
   jobProgress: [jobId: number, event: JobProgressEvent];
   jobUpdated: [job: JobRow];
+  jobDeleted: [jobId: number];
   queueChanged: [counts: JobCounts];
   batchProgress: [batchId: number, batch: BatchRow];
   imageAdded: [batchKey: string, image: ImageRow];

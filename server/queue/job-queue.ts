@@ -115,6 +115,7 @@ export class JobQueue {
       const paths = new Set([...images.map((i) => i.path), ...(deleted.imagePath ? [deleted.imagePath] : [])]);
       for (const relative of paths) await this.removeOutput(relative);
     }
+    this.events.pubSub.publish('jobDeleted', id);
     this.events.queueChanged();
     return deleted;
   }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -80,6 +80,20 @@ describe('config', () => {
     expect(badScheduler.json.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'generation.scheduler' });
     expect(readFileSync(server.configFile, 'utf8')).toMatch(/steps: 3/);
     expect(path.isAbsolute(server.configFile)).toBe(true);
+  });
+});
+
+describe('loras', () => {
+  it('lists the LoRA folder by name and accepts those names in generate', async () => {
+    mkdirSync(server.config.lora.directory, { recursive: true });
+    writeFileSync(path.join(server.config.lora.directory, 'ink.safetensors'), 'not really a LoRA');
+    writeFileSync(path.join(server.config.lora.directory, 'notes.txt'), 'ignored');
+    const listed = await post({ query: '{ loras { name } }' });
+    expect(listed.json.data).toEqual({ loras: [{ name: 'ink' }] });
+    const accepted = await post({ query: 'mutation { generate(input: { prompt: "x", loras: [{ name: "ink", weight: 0.7 }] }) { jobs { loras { name weight } } } }' });
+    expect(accepted.json.data).toEqual({ generate: { jobs: [{ loras: [{ name: 'ink', weight: 0.7 }] }] } });
+    const refused = await post({ query: 'mutation { generate(input: { prompt: "x", loras: [{ name: "notes" }] }) { jobs { id } } }' });
+    expect(refused.json.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'loras.0.name' });
   });
 });
 

@@ -182,6 +182,14 @@ describe('generate and subscriptions over graphql-ws', () => {
   });
 
   it('retries a cancelled job as a new job and deletes jobs with their files', async () => {
+    const removals = server.subscribe<{ jobDeleted: string }>(`subscription { jobDeleted }`);
+    await waitUntil(async () => {
+      // no first event on this subscription: delete throwaway finished jobs until one is reported
+      const [probe] = await generate({ steps: 1 });
+      await waitUntil(async () => (await job(probe.id)).status === 'SUCCEEDED', 'probe done');
+      await server.gql(`mutation($id: ID!) { deleteJob(id: $id) { deletedId } }`, { id: probe.id });
+      return removals.events.length > 0;
+    }, 'jobDeleted live');
     const [blocker] = await generate({ width: 512, height: 512, steps: 150 });
     const [queuedJob] = await generate({ steps: 1 });
     const cancel = await server.gql<{ cancelJob: { status: string } }>(`mutation($id: ID!) { cancelJob(id: $id) { status } }`, { id: queuedJob.id });
@@ -192,6 +200,8 @@ describe('generate and subscriptions over graphql-ws', () => {
     );
     expect(retry.data?.retryJob).toMatchObject({ status: 'QUEUED', retryOf: { id: queuedJob.id } });
     const deleted = await server.gql<{ deleteJob: { deletedId: string } }>(`mutation($id: ID!) { deleteJob(id: $id) { deletedId } }`, { id: blocker.id });
+    await waitUntil(() => removals.events.some((e) => e.jobDeleted === blocker.id), 'blocker deletion reported');
+    removals.dispose();
     expect(deleted.data?.deleteJob.deletedId).toBe(blocker.id);
     const retried = retry.data!.retryJob.id;
     await waitUntil(async () => (await job(retried)).status === 'SUCCEEDED', 'retried job done');
