@@ -3,6 +3,7 @@ export { JobsRepository, type JobCounts, type JobFilter, type JobOutcome } from 
 export { ImagesRepository } from './images-repository.ts';
 export { BatchesRepository, type BatchCounter } from './batches-repository.ts';
 export type { IdWindow } from './paging.ts';
+export { lockDataDir, DataDirLockedError } from './data-dir-lock.ts';
 export * from './schema.ts';
 
 import type { Db } from './database.ts';

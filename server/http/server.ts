@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { updateConfigFile, type ConfigPatch, type LoadedConfig } from '../config/index.ts';
-import { createRepositories, openDatabase } from '../db/index.ts';
+import { createRepositories, lockDataDir, openDatabase } from '../db/index.ts';
 import type { ServerServices } from '../graphql/index.ts';
 import { createJobSystem, createQueuePubSub, startEngineRunner, type EngineHandle, type JobSystem } from '../queue/index.ts';
 import { createRequestHandler } from './router.ts';
@@ -40,7 +40,15 @@ const packageVersion = (): string => {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   let config = options.config;
-  const database = openDatabase(config.server.data_dir);
+  mkdirSync(config.server.data_dir, { recursive: true });
+  const unlock = lockDataDir(config.server.data_dir);
+  let database: ReturnType<typeof openDatabase>;
+  try {
+    database = openDatabase(config.server.data_dir);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const repos = createRepositories(database.db);
   const pubSub = createQueuePubSub();
   const engine =
@@ -101,6 +109,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   } catch (error) {
     await engine.close();
     database.close();
+    unlock();
     throw error;
   }
   jobs.worker.start();
@@ -126,6 +135,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         server.closeAllConnections();
         await httpClosed;
         database.close();
+        unlock();
       })()),
   };
 }

@@ -99,11 +99,23 @@ describe('imagineer serve as a process', () => {
   it('on SIGTERM closes subscriptions with 1001, puts the running job back in the queue and exits 0; the next start finishes it', async () => {
     const configFile = await writeTestConfig(root);
     const first = await serve(configFile);
+    // A second server on the same data directory would re-queue this one's running job: it refuses to start.
+    const rival = spawn(process.execPath, [path.join(repoRoot, 'bin/imagineer.mjs'), 'serve'], {
+      env: { ...process.env, IMAGINEER_CONFIG: configFile, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(rival);
+    let rivalError = '';
+    rival.stderr!.on('data', (chunk: Buffer) => (rivalError += chunk.toString()));
+    expect(await new Promise((resolve) => rival.on('exit', resolve))).toBe(1);
+    expect(rivalError).toContain(`another imagineer server (pid ${first.child.pid}) is using the data directory`);
+
     const { generate } = await gql<{ generate: { jobs: { id: string }[] } }>(
       first.url,
       `mutation { generate(input: { prompt: "a quiet harbour", width: 128, height: 128, steps: 60, seed: "3" }) { jobs { id } } }`,
     );
     const jobId = generate.jobs[0].id;
+
     let closeCode: number | undefined;
     const client = createClient({
       url: `${first.url.replace('http', 'ws')}/graphql`,
@@ -118,7 +130,8 @@ describe('imagineer serve as a process', () => {
         {
           next: (value) => {
             statuses.push(value.data!.jobProgress.status);
-            if (value.data!.jobProgress.step === 3) first.child.kill('SIGTERM');
+            const { step, status } = value.data!.jobProgress;
+            if (step >= 3 && status === 'RUNNING' && !first.child.killed) first.child.kill('SIGTERM');
           },
           error: () => resolve(),
           complete: () => resolve(),

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../../config/index.ts';
-import { DatabaseUnusableError } from '../../db/index.ts';
+import { DatabaseUnusableError, DataDirLockedError } from '../../db/index.ts';
 import type { Command } from '../command.ts';
 import { UsageError, UserFacingError } from '../errors.ts';
 
@@ -44,7 +44,7 @@ export const serveCommand: Command = {
     try {
       server = await startServer({ config });
     } catch (error) {
-      if (error instanceof DatabaseUnusableError) throw new UserFacingError(error.message);
+      if (error instanceof DatabaseUnusableError || error instanceof DataDirLockedError) throw new UserFacingError(error.message);
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
         throw new UserFacingError(`cannot listen on ${config.server.host}:${config.server.port} (${code}); pick another --port or server.port`);
