@@ -62,7 +62,14 @@ export function startEngineRunner(options: EngineRunnerOptions): EngineHandle {
 
   const runner: JobRunner = {
     async run({ job, outputPath }, onProgress, signal) {
-      const worker = await engine;
+      // A job may be cancelled (or the server stopped) while the engine is still starting.
+      const aborted = new Promise<never>((_resolve, reject) => {
+        const fail = () => reject(Object.assign(new Error('cancelled before it started'), { code: 'CANCELLED' }));
+        if (signal.aborted) fail();
+        else signal.addEventListener('abort', fail, { once: true });
+      });
+      aborted.catch(() => undefined);
+      const worker = await Promise.race([engine, aborted]);
       const jobId = String(job.id);
       const cancel = () => worker.cancel(jobId);
       signal.addEventListener('abort', cancel, { once: true });
