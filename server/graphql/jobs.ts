@@ -41,7 +41,10 @@ builder.node(JobRef, {
     loras: t.field({ type: [LoraWeight], resolve: (job) => job.loras }),
     priority: t.exposeInt('priority'),
     attempts: t.exposeInt('attempts', { description: 'How often the job was started (a restart mid-run counts).' }),
-    step: t.exposeInt('step', { description: 'Last finished denoising step (stored at most a few times a second).' }),
+    step: t.int({
+      description: 'Last finished denoising step (live while the job runs).',
+      resolve: (job, _args, ctx) => (job.status === 'RUNNING' ? ctx.services.events.snapshot(job).step : job.step),
+    }),
     totalSteps: t.exposeInt('totalSteps'),
     error: t.string({ nullable: true, resolve: publicError }),
     errorCode: t.exposeString('errorCode', { nullable: true }),
