@@ -19,6 +19,8 @@ export interface ServerOptions {
   /** Default: client/dist of this checkout. */
   clientDistDir?: string;
   log?: (line: string) => void;
+  /** Carries job events between processes (e.g. @graphql-yoga/redis-event-target); default in-process. */
+  eventTarget?: EventTarget;
 }
 
 export interface RunningServer {
@@ -50,7 +52,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw error;
   }
   const repos = createRepositories(database.db);
-  const pubSub = createQueuePubSub();
+  const pubSub = createQueuePubSub(options.eventTarget);
   const engine =
     options.engine ??
     startEngineRunner({
