@@ -1,7 +1,7 @@
 import { builder } from './builder.ts';
 import type { EngineStatus } from './context.ts';
 
-const EngineStateEnum = builder.enumType('EngineState', { values: ['STARTING', 'READY', 'FAILED'] as const });
+export const EngineStateEnum = builder.enumType('EngineState', { values: ['STARTING', 'READY', 'FAILED'] as const });
 
 const EngineErrorRef = builder.objectRef<{ code: string; message: string }>('EngineError').implement({
   fields: (t) => ({ code: t.exposeString('code'), message: t.exposeString('message') }),

@@ -1,6 +1,7 @@
 import type { JobCounts } from '../db/index.ts';
 import { builder } from './builder.ts';
 import type { ServerServices } from './context.ts';
+import { EngineStateEnum } from './engine.ts';
 import { QueueCountsRef } from './queue-counts.ts';
 
 export interface HealthReport {
@@ -28,7 +29,7 @@ const HealthRef = builder.objectRef<HealthReport>('Health').implement({
     status: t.exposeString('status', { description: '"ok", or "degraded" when the engine could not start.' }),
     version: t.exposeString('version'),
     uptimeS: t.exposeInt('uptimeS'),
-    engine: t.exposeString('engine'),
+    engine: t.field({ type: EngineStateEnum, resolve: (h) => h.engine }),
     queue: t.field({ type: QueueCountsRef, resolve: (h) => h.queue }),
   }),
 });
