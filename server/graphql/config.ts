@@ -92,7 +92,7 @@ builder.mutationFields((t) => ({
         return update(patch);
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
-        const key = error.issues[0]?.key.replace(/^.*?: /, '') ?? '';
+        const key = error.issues[0]?.key ?? '';
         const problem = error.issues[0] ? `${error.issues[0].key}: ${error.issues[0].problem}` : error.message;
         throw new GraphQLError(problem, { extensions: { code: 'BAD_USER_INPUT', field: camelFields[key] ?? key } });
       }
