@@ -1,4 +1,4 @@
-import { asc, desc, eq, gt, inArray, lt, sql, and, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './database.ts';
 import type { IdWindow } from './paging.ts';
 import { batches, type BatchRow, type NewBatchRow } from './schema.ts';
@@ -31,6 +31,10 @@ export class BatchesRepository {
       .where(eq(batches.id, id))
       .returning()
       .get();
+  }
+
+  count(): number {
+    return this.db.select({ n: count() }).from(batches).get()?.n ?? 0;
   }
 
   /** Newest first. */

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lt, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, lt, type SQL } from 'drizzle-orm';
 import type { Db } from './database.ts';
 import type { IdWindow } from './paging.ts';
 import { images, type ImageRow, type NewImageRow } from './schema.ts';
@@ -26,6 +26,11 @@ export class ImagesRepository {
 
   deleteForJob(jobId: number): ImageRow[] {
     return this.db.delete(images).where(eq(images.jobId, jobId)).returning().all();
+  }
+
+  count(filter: { batchId?: number }): number {
+    const where = filter.batchId === undefined ? undefined : eq(images.batchId, filter.batchId);
+    return this.db.select({ n: count() }).from(images).where(where).get()?.n ?? 0;
   }
 
   /** Newest first, optionally one batch's images. */

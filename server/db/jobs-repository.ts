@@ -127,9 +127,7 @@ export class JobsRepository {
 
   /** Newest first; `filter` narrows by status and batch. */
   page(filter: JobFilter, window: IdWindow): JobRow[] {
-    const conditions: SQL[] = [];
-    if (filter.status) conditions.push(eq(jobs.status, filter.status));
-    if (filter.batchId !== undefined) conditions.push(eq(jobs.batchId, filter.batchId));
+    const conditions = filterConditions(filter);
     if (window.olderThan !== undefined) conditions.push(lt(jobs.id, window.olderThan));
     if (window.newerThan !== undefined) conditions.push(gt(jobs.id, window.newerThan));
     return this.db
@@ -141,10 +139,21 @@ export class JobsRepository {
       .all();
   }
 
+  count(filter: JobFilter): number {
+    return this.db.select({ n: count() }).from(jobs).where(and(...filterConditions(filter))).get()?.n ?? 0;
+  }
+
   counts(): JobCounts {
     const result = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as JobCounts;
     const rows = this.db.select({ status: jobs.status, n: count() }).from(jobs).groupBy(jobs.status).all();
     for (const row of rows) result[row.status] = row.n;
     return result;
   }
+}
+
+function filterConditions(filter: JobFilter): SQL[] {
+  const conditions: SQL[] = [];
+  if (filter.status) conditions.push(eq(jobs.status, filter.status));
+  if (filter.batchId !== undefined) conditions.push(eq(jobs.batchId, filter.batchId));
+  return conditions;
 }

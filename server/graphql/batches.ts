@@ -22,7 +22,8 @@ builder.node(BatchRef, {
     createdAt: t.string({ resolve: (b) => iso(b.createdAt)! }),
     images: t.connection({
       type: ImageRef,
-      resolve: (batch, args, ctx) => pageNewestFirst(args, (window) => ctx.services.repos.images.page({ batchId: batch.id }, window)),
+      resolve: (batch, args, ctx) =>
+        pageNewestFirst(args, (window) => ctx.services.repos.images.page({ batchId: batch.id }, window), () => ctx.services.repos.images.count({ batchId: batch.id })),
     }, { name: 'BatchImageConnection' }, { name: 'BatchImageEdge' }),
   }),
 });
@@ -31,7 +32,7 @@ builder.queryFields((t) => ({
   batches: t.connection({
     type: BatchRef,
     description: 'Batches, newest first.',
-    resolve: (_root, args, ctx) => pageNewestFirst(args, (window) => ctx.services.repos.batches.page(window)),
+    resolve: (_root, args, ctx) => pageNewestFirst(args, (window) => ctx.services.repos.batches.page(window), () => ctx.services.repos.batches.count()),
   }, { name: 'BatchConnection' }, { name: 'BatchEdge' }),
   batch: t.field({
     type: BatchRef,

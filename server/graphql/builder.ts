@@ -4,6 +4,8 @@ import type { GraphQLContext } from './context.ts';
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
+  /** Every connection resolver returns a counter; it runs only when totalCount is asked for. */
+  Connection: { totalCount: () => number };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
@@ -18,6 +20,10 @@ export const builder = new SchemaBuilder<{
     nodesQueryOptions: false,
   },
 });
+
+builder.globalConnectionField('totalCount', (t) =>
+  t.int({ description: 'All items of the list with these filters, over all pages.', resolve: (connection) => connection.totalCount() }),
+);
 
 builder.queryType({});
 builder.mutationType({});

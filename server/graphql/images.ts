@@ -45,7 +45,7 @@ builder.queryFields((t) => ({
     args: { batchId: t.arg.id() },
     resolve: (_root, args, ctx) => {
       const batchId = args.batchId ? parseGlobalId(args.batchId, 'Batch', 'batchId') : undefined;
-      return pageNewestFirst(args, (window) => ctx.services.repos.images.page({ batchId }, window));
+      return pageNewestFirst(args, (window) => ctx.services.repos.images.page({ batchId }, window), () => ctx.services.repos.images.count({ batchId }));
     },
   }, { name: 'ImageConnection' }, { name: 'ImageEdge' }),
 }));

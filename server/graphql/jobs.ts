@@ -118,7 +118,8 @@ builder.queryFields((t) => ({
     args: { status: t.arg({ type: JobStatusEnum }), batchId: t.arg.id() },
     resolve: (_root, args, ctx) => {
       const batchId = args.batchId ? parseGlobalId(args.batchId, 'Batch', 'batchId') : undefined;
-      return pageNewestFirst(args, (window) => ctx.services.repos.jobs.page({ status: args.status ?? undefined, batchId }, window));
+      const filter = { status: args.status ?? undefined, batchId };
+      return pageNewestFirst(args, (window) => ctx.services.repos.jobs.page(filter, window), () => ctx.services.repos.jobs.count(filter));
     },
   }, { name: 'JobConnection' }, { name: 'JobEdge' }),
   job: t.field({

@@ -13,15 +13,16 @@ function cursorId(cursor: string | undefined, field: string): number | undefined
 }
 
 /** Relay connection over rows with integer ids, newest first; the cursor is the row id. */
-export function pageNewestFirst<T extends { id: number }>(args: DefaultConnectionArguments, load: (window: IdWindow) => T[]) {
+export async function pageNewestFirst<T extends { id: number }>(args: DefaultConnectionArguments, load: (window: IdWindow) => T[], count: () => number) {
   for (const key of ['first', 'last'] as const) {
     const n = args[key];
     if (n !== null && n !== undefined && (n < 0 || n > MAX_PAGE_SIZE)) throw badUserInput(key, `${key} must be in 0 … ${MAX_PAGE_SIZE}`);
   }
   const olderThan = cursorId(args.after ?? undefined, 'after');
   const newerThan = cursorId(args.before ?? undefined, 'before');
-  return resolveCursorConnection(
+  const connection = await resolveCursorConnection(
     { args, toCursor: (row: T) => String(row.id), defaultSize: DEFAULT_PAGE_SIZE, maxSize: MAX_PAGE_SIZE },
     ({ limit, inverted }: ResolveCursorConnectionArgs) => load({ olderThan, newerThan, limit, oldestFirst: inverted }),
   );
+  return { ...connection, totalCount: count };
 }

@@ -134,9 +134,11 @@ describe('generate and subscriptions over graphql-ws', () => {
     expect(startedOrder).toEqual(queued.map((j) => j.id));
     updates.dispose();
 
-    const page = await server.gql<{ jobs: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } }>(
-      `{ jobs(first: 20, status: SUCCEEDED) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`,
+    const page = await server.gql<{ jobs: { totalCount: number; edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } }>(
+      `{ jobs(first: 20, status: SUCCEEDED) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }`,
     );
+    const succeededBefore = (await server.gql<{ queue: { succeeded: number } }>(`{ queue { succeeded } }`)).data!.queue.succeeded;
+    expect(page.data!.jobs.totalCount).toBe(succeededBefore);
     expect(page.data!.jobs.edges.map((e) => e.node.id)).toEqual(queued.slice(-20).reverse().map((j) => j.id));
     expect(page.data!.jobs.pageInfo.hasNextPage).toBe(true);
     const next = await server.gql<{ jobs: { edges: { node: { id: string } }[] } }>(`query($after: String) { jobs(first: 20, after: $after, status: SUCCEEDED) { edges { node { id } } } }`, {
