@@ -22,12 +22,12 @@ export class BatchesRepository {
     return this.db.select().from(batches).where(inArray(batches.id, [...ids])).all();
   }
 
-  /** Adds one finished job to a batch's counts; returns the updated batch. */
-  countFinished(id: number, counter: BatchCounter): BatchRow | undefined {
+  /** Adds one finished job to a batch's counts (or takes one away: a retried job); returns the updated batch. */
+  countFinished(id: number, counter: BatchCounter, delta: 1 | -1 = 1): BatchRow | undefined {
     const column = batches[counter];
     return this.db
       .update(batches)
-      .set({ [counter]: sql`${column} + 1` })
+      .set({ [counter]: sql`max(${column} + ${delta}, 0)` })
       .where(eq(batches.id, id))
       .returning()
       .get();

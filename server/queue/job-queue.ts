@@ -148,6 +148,11 @@ export class JobQueue {
         createdAt: this.now(),
       },
     ]);
+    if (job.batchId !== null) {
+      // The batch counts the retry's outcome instead of the old one.
+      const batch = this.repos.batches.countFinished(job.batchId, job.status === 'FAILED' ? 'failedJobs' : 'cancelledJobs', -1);
+      if (batch) this.events.batchChanged(batch);
+    }
     this.events.pubSub.publish('jobUpdated', row);
     this.events.queueChanged();
     this.worker.wake();

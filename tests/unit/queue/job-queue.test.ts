@@ -186,7 +186,22 @@ describe('job queue and worker loop', () => {
     expect(retried).toMatchObject({ retryOfId: job.id, status: 'QUEUED', seed: '18446744073709551615', attempts: 0 });
     await until(() => repos.jobs.get(retried.id)?.status === 'SUCCEEDED');
     expect(() => queue.retry(retried.id)).toThrow(/only FAILED or CANCELLED/);
+    expect(repos.jobs.get(job.id)?.status).toBe('FAILED');
     expect(() => queue.retry(999)).toThrow(/no job/);
+  });
+
+  it('keeps batch counts right when a failed batch job is retried', async () => {
+    const runner = new ScriptedRunner();
+    const { queue, worker } = startSystem(runner);
+    const batch = repos.batches.insert({ setId: 's', theme: 't', seed: '1', directory: 's_x', totalJobs: 1, createdAt: 1 });
+    const [job] = queue.enqueue([params({ batchId: batch.id, outputName: 's_x/a.png' })]);
+    runner.failWith.set(job.id, Object.assign(new Error('no'), { code: 'MODEL_MISSING' }));
+    worker.start();
+    await until(() => repos.batches.get(batch.id)?.failedJobs === 1);
+    const retried = queue.retry(job.id);
+    expect(repos.batches.get(batch.id)).toMatchObject({ failedJobs: 0, succeededJobs: 0 });
+    await until(() => repos.jobs.get(retried.id)?.status === 'SUCCEEDED');
+    expect(repos.batches.get(batch.id)).toMatchObject({ failedJobs: 0, succeededJobs: 1, totalJobs: 1 });
   });
 
   it('deletes a job with its files on request', async () => {
