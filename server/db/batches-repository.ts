@@ -1,9 +1,7 @@
 import { and, asc, count, desc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './database.ts';
 import type { IdWindow } from './paging.ts';
-import { batches, type BatchRow, type NewBatchRow } from './schema.ts';
-
-export type BatchCounter = 'succeededJobs' | 'failedJobs' | 'cancelledJobs';
+import { batches, jobs, type BatchRow, type NewBatchRow } from './schema.ts';
 
 /** The only place that reads and writes the `batches` table. */
 export class BatchesRepository {
@@ -22,12 +20,21 @@ export class BatchesRepository {
     return this.db.select().from(batches).where(inArray(batches.id, [...ids])).all();
   }
 
-  /** Adds one finished job to a batch's counts (or takes one away: a retried job); returns the updated batch. */
-  countFinished(id: number, counter: BatchCounter, delta: 1 | -1 = 1): BatchRow | undefined {
-    const column = batches[counter];
+  /**
+   * Recomputes a batch's counts from its jobs, after any change to one of them. A job that was retried
+   * is replaced by its retry, so it counts neither in the total nor in an outcome.
+   */
+  recount(id: number): BatchRow | undefined {
+    const current = sql`${jobs.batchId} = ${id} and not exists (select 1 from ${jobs} as r where r.retry_of_id = ${jobs.id})`;
+    const counted = (status: string) => sql`(select count(*) from ${jobs} where ${current} and ${jobs.status} = ${status})`;
     return this.db
       .update(batches)
-      .set({ [counter]: sql`max(${column} + ${delta}, 0)` })
+      .set({
+        totalJobs: sql`(select count(*) from ${jobs} where ${current})`,
+        succeededJobs: counted('SUCCEEDED'),
+        failedJobs: counted('FAILED'),
+        cancelledJobs: counted('CANCELLED'),
+      })
       .where(eq(batches.id, id))
       .returning()
       .get();

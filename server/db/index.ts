@@ -1,7 +1,7 @@
 export { openDatabase, DatabaseUnusableError, DATABASE_FILE_NAME, type Db, type OpenedDatabase } from './database.ts';
 export { JobsRepository, type JobCounts, type JobFilter, type JobOutcome } from './jobs-repository.ts';
 export { ImagesRepository } from './images-repository.ts';
-export { BatchesRepository, type BatchCounter } from './batches-repository.ts';
+export { BatchesRepository } from './batches-repository.ts';
 export type { IdWindow } from './paging.ts';
 export { lockDataDir, DataDirLockedError } from './data-dir-lock.ts';
 export * from './schema.ts';

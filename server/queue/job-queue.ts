@@ -94,10 +94,7 @@ export class JobQueue {
       const cancelled = this.repos.jobs.cancelQueued(id, this.now());
       if (cancelled) {
         this.events.statusChanged(cancelled);
-        if (cancelled.batchId !== null) {
-          const batch = this.repos.batches.countFinished(cancelled.batchId, 'cancelledJobs');
-          if (batch) this.events.batchChanged(batch);
-        }
+        this.recountBatch(cancelled.batchId);
         return cancelled;
       }
     }
@@ -111,6 +108,7 @@ export class JobQueue {
     if (!TERMINAL_STATUSES.includes(job.status)) await this.cancel(id);
     const images = this.repos.images.deleteForJob(id);
     const deleted = this.repos.jobs.delete(id) ?? job;
+    this.recountBatch(deleted.batchId);
     if (deleteFiles) {
       const paths = new Set([...images.map((i) => i.path), ...(deleted.imagePath ? [deleted.imagePath] : [])]);
       for (const relative of paths) await this.removeOutput(relative);
@@ -148,15 +146,18 @@ export class JobQueue {
         createdAt: this.now(),
       },
     ]);
-    if (job.batchId !== null) {
-      // The batch counts the retry's outcome instead of the old one.
-      const batch = this.repos.batches.countFinished(job.batchId, job.status === 'FAILED' ? 'failedJobs' : 'cancelledJobs', -1);
-      if (batch) this.events.batchChanged(batch);
-    }
+    // The batch counts the retry's outcome instead of the old one.
+    this.recountBatch(job.batchId);
     this.events.pubSub.publish('jobUpdated', row);
     this.events.queueChanged();
     this.worker.wake();
     return row;
+  }
+
+  private recountBatch(batchId: number | null): void {
+    if (batchId === null) return;
+    const batch = this.repos.batches.recount(batchId);
+    if (batch) this.events.batchChanged(batch);
   }
 
   private async removeOutput(relative: string): Promise<void> {

@@ -49,7 +49,7 @@ export class WorkerLoop {
     for (const job of requeued) this.options.log?.(`job ${job.id} was running when the server stopped; queued again`);
     for (const job of failed) {
       this.options.log?.(`job ${job.id} was interrupted ${job.attempts} times; marked FAILED`);
-      this.countInBatch(job, 'failedJobs');
+      this.recountBatch(job);
     }
     if (requeued.length + failed.length > 0) this.options.events.queueChanged();
     this.loop = this.run();
@@ -135,7 +135,7 @@ export class WorkerLoop {
       if (!row) return;
       events.statusChanged(row);
       events.imageAdded(image);
-      this.countInBatch(row, 'succeededJobs');
+      this.recountBatch(row);
     } catch (error) {
       const reason = controller.signal.aborted ? (controller.signal.reason as AbortReason) : undefined;
       if (reason === 'shutdown') {
@@ -148,7 +148,7 @@ export class WorkerLoop {
         const row = repos.jobs.finish(job.id, { status: 'CANCELLED', finishedAt: this.now(), errorCode: 'CANCELLED' });
         if (row) {
           events.statusChanged(row);
-          this.countInBatch(row, 'cancelledJobs');
+          this.recountBatch(row);
         }
         return;
       }
@@ -158,7 +158,7 @@ export class WorkerLoop {
       await rm(outputPath, { force: true });
       if (row) {
         events.statusChanged(row);
-        this.countInBatch(row, 'failedJobs');
+        this.recountBatch(row);
       }
     }
   }
@@ -190,9 +190,9 @@ export class WorkerLoop {
     };
   }
 
-  private countInBatch(job: JobRow, counter: 'succeededJobs' | 'failedJobs' | 'cancelledJobs'): void {
+  private recountBatch(job: JobRow): void {
     if (job.batchId === null) return;
-    const batch = this.options.repos.batches.countFinished(job.batchId, counter);
+    const batch = this.options.repos.batches.recount(job.batchId);
     if (batch) this.options.events.batchChanged(batch);
   }
 }

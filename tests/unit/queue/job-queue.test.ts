@@ -202,6 +202,11 @@ describe('job queue and worker loop', () => {
     expect(repos.batches.get(batch.id)).toMatchObject({ failedJobs: 0, succeededJobs: 0 });
     await until(() => repos.jobs.get(retried.id)?.status === 'SUCCEEDED');
     expect(repos.batches.get(batch.id)).toMatchObject({ failedJobs: 0, succeededJobs: 1, totalJobs: 1 });
+    // Without its retry the failed job counts again; without both, the batch is empty.
+    await queue.delete(retried.id);
+    expect(repos.batches.get(batch.id)).toMatchObject({ succeededJobs: 0, failedJobs: 1, totalJobs: 1 });
+    await queue.delete(job.id);
+    expect(repos.batches.get(batch.id)).toMatchObject({ failedJobs: 0, totalJobs: 0 });
   });
 
   it('deletes a job with its files on request', async () => {
