@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { healthReport, type ServerServices } from '../graphql/index.ts';
 import { handleBatchRequest } from './batch-route.ts';
 import { serveClient } from './client-page.ts';
+import { serveLoraPreview } from './lora-previews.ts';
 import { isCrossOrigin } from './same-origin.ts';
 import { sendText, serveFromRoot } from './static-files.ts';
 import { serveThumbnail } from './thumbnails.ts';
@@ -17,6 +18,7 @@ export interface RouterOptions {
   clientDistDir: string;
   log: (line: string) => void;
   apiKey?: string;
+  loraDir: () => string;
   /** Cache of resized images. */
   thumbnailDir: string;
 }
@@ -48,6 +50,10 @@ export function createRequestHandler(options: RouterOptions) {
       }
       if (rawPath === '/api/generate/batch') {
         await handleBatchRequest(req, res, services, options.apiKey);
+        return;
+      }
+      if (rawPath.startsWith('/lora-previews/')) {
+        await serveLoraPreview(req, res, options.loraDir(), rawPath.slice('/lora-previews/'.length));
         return;
       }
       if (rawPath.startsWith('/outputs/')) {

@@ -92,6 +92,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     services,
     yoga,
     outputDir: () => config.output.directory,
+    loraDir: () => config.lora.directory,
     clientDistDir: options.clientDistDir ?? fileURLToPath(new URL('../../client/dist', import.meta.url)),
     log,
     apiKey: config.server.api_key,

@@ -88,8 +88,15 @@ describe('loras', () => {
     mkdirSync(server.config.lora.directory, { recursive: true });
     writeFileSync(path.join(server.config.lora.directory, 'ink.safetensors'), 'not really a LoRA');
     writeFileSync(path.join(server.config.lora.directory, 'notes.txt'), 'ignored');
-    const listed = await post({ query: '{ loras { name } }' });
-    expect(listed.json.data).toEqual({ loras: [{ name: 'ink' }] });
+    writeFileSync(path.join(server.config.lora.directory, 'ink.png'), 'preview bytes');
+    const listed = await post({ query: '{ loras { name compatible sha256 previewUrl error { code } } }' });
+    const [ink] = (listed.json.data as unknown as { loras: { name: string; compatible: boolean; sha256: string; previewUrl: string; error: { code: string } | null }[] }).loras;
+    expect(ink).toMatchObject({ name: 'ink', compatible: false, previewUrl: '/lora-previews/ink.png' });
+    expect(ink.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(ink.error?.code).toMatch(/^LORA_/);
+    expect(await (await fetch(`${server.url}${ink.previewUrl}`)).text()).toBe('preview bytes');
+    expect((await fetch(`${server.url}/lora-previews/notes.txt`)).status).toBe(404);
+    expect((await fetch(`${server.url}/lora-previews/..%2fconfig.yaml`)).status).toBe(404);
     const accepted = await post({ query: 'mutation { generate(input: { prompt: "x", loras: [{ name: "ink", weight: 0.7 }] }) { jobs { loras { name weight } } } }' });
     expect(accepted.json.data).toEqual({ generate: { jobs: [{ loras: [{ name: 'ink', weight: 0.7 }] }] } });
     const refused = await post({ query: 'mutation { generate(input: { prompt: "x", loras: [{ name: "notes" }] }) { jobs { id } } }' });
