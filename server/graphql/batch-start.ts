@@ -14,6 +14,7 @@ import {
 import type { ServerServices } from './context.ts';
 import { badUserInput } from './errors.ts';
 import { parseSeed, validateGenerateInput } from './generate-validation.ts';
+import { assertLorasUsable } from './loras.ts';
 
 /** `generateBatch` input, shared by the GraphQL mutation and `POST /api/generate/batch`. */
 export interface BatchRequest {
@@ -95,6 +96,8 @@ export async function startBatch(services: ServerServices, request: BatchRequest
         limits,
       )[0],
   );
+
+  await assertLorasUsable(config.lora.directory, parameters[0]?.loras ?? []);
 
   const created = new Date();
   const directory = createBatchDirectory(config.output.directory, plan.set.id, created);

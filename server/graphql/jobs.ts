@@ -7,6 +7,7 @@ import type { ServerServices } from './context.ts';
 import { mapQueueErrors, notFound } from './errors.ts';
 import { validateGenerateInput } from './generate-validation.ts';
 import { parseGlobalId, parseNodeId } from './ids.ts';
+import { assertLorasUsable } from './loras.ts';
 import { pageNewestFirst } from './paging.ts';
 import { BatchRef, ImageRef, iso, JobProgressRef, JobRef } from './refs.ts';
 
@@ -149,6 +150,7 @@ builder.mutationFields((t) => ({
         rngs: engine.rngs,
         loraNames: input.loras?.length ? await services.loraNames() : [],
       });
+      await assertLorasUsable(services.config().lora.directory, parameters[0].loras);
       return { jobs: services.queue.enqueue(parameters) };
     },
   }),

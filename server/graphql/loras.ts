@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { GraphQLError } from 'graphql';
 import { listLoras, type LoraInfo } from '../engine/lora/index.ts';
 import { builder } from './builder.ts';
 
@@ -37,3 +38,19 @@ builder.queryFields((t) => ({
     resolve: (_root, _args, ctx) => listLoras(ctx.services.config().lora.directory),
   }),
 }));
+
+/** Refuses, before queueing, LoRAs the library already knows to be unusable: unreadable files or another base model. */
+export async function assertLorasUsable(directory: string, loras: readonly { name: string }[]): Promise<void> {
+  if (loras.length === 0) return;
+  const library = await listLoras(directory);
+  loras.forEach(({ name }, i) => {
+    const info = library.find((l) => l.name === name);
+    const field = `loras.${i}.name`;
+    if (info?.error) throw new GraphQLError(`LoRA "${name}": ${info.error.message}`, { extensions: { code: info.error.code, field } });
+    if (info && (info.baseModel === 'sdxl' || info.baseModel === 'sd2')) {
+      throw new GraphQLError(`LoRA "${name}" was made for ${info.baseModel} (${info.baseModelReason}); this engine runs SD1.5 models`, {
+        extensions: { code: 'LORA_INCOMPATIBLE', field },
+      });
+    }
+  });
+}

@@ -97,8 +97,12 @@ describe('loras', () => {
     expect(await (await fetch(`${server.url}${ink.previewUrl}`)).text()).toBe('preview bytes');
     expect((await fetch(`${server.url}/lora-previews/notes.txt`)).status).toBe(404);
     expect((await fetch(`${server.url}/lora-previews/..%2fconfig.yaml`)).status).toBe(404);
-    const accepted = await post({ query: 'mutation { generate(input: { prompt: "x", loras: [{ name: "ink", weight: 0.7 }] }) { jobs { loras { name weight } } } }' });
-    expect(accepted.json.data).toEqual({ generate: { jobs: [{ loras: [{ name: 'ink', weight: 0.7 }] }] } });
+    // A file the library cannot read is refused before it is queued, with the library's code.
+    const unreadable = await post({ query: 'mutation { generate(input: { prompt: "x", loras: [{ name: "ink", weight: 0.7 }] }) { jobs { id } } }' });
+    expect(unreadable.json.errors?.[0]?.extensions).toMatchObject({ code: ink.error!.code, field: 'loras.0.name' });
+    writeFileSync(path.join(server.config.lora.directory, 'xl.safetensors'), sdxlLora());
+    const xl = await post({ query: 'mutation { generate(input: { prompt: "x", loras: [{ name: "xl" }] }) { jobs { id } } }' });
+    expect(xl.json.errors?.[0]?.extensions).toMatchObject({ code: 'LORA_INCOMPATIBLE', field: 'loras.0.name' });
     const refused = await post({ query: 'mutation { generate(input: { prompt: "x", loras: [{ name: "notes" }] }) { jobs { id } } }' });
     expect(refused.json.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'loras.0.name' });
   });
@@ -124,3 +128,19 @@ describe('an engine that cannot start', () => {
     }
   });
 });
+
+/** A minimal kohya-style SDXL LoRA: one text-encoder-1 layer and the SDXL base model in its metadata. */
+function sdxlLora(): Buffer {
+  const key = 'lora_te1_text_model_encoder_layers_0_self_attn_q_proj';
+  const header = {
+    __metadata__: { ss_base_model_version: 'sdxl_base_v1-0', 'modelspec.architecture': 'stable-diffusion-xl-v1-base/lora' },
+    [`${key}.lora_down.weight`]: { dtype: 'F32', shape: [1, 768], data_offsets: [0, 3072] },
+    [`${key}.lora_up.weight`]: { dtype: 'F32', shape: [768, 1], data_offsets: [3072, 6144] },
+    [`${key}.alpha`]: { dtype: 'F32', shape: [], data_offsets: [6144, 6148] },
+  };
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([length, Buffer.from(json), Buffer.alloc(6148)]);
+}
