@@ -7,6 +7,9 @@ import { describeMachine, measureMatmulRate } from './machine.ts';
 const benches: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = {
   machine: async () => ({ run: async () => ({ matmul: await measureMatmulRate() }) }),
   server: async () => ({ run: (await import('./server.ts')).runServerBench }),
+  engine: async () => ({ run: (await import('./engine.ts')).runEngineBench }),
+  deck: async () => ({ run: async () => (await import('./deck.ts')).runDeckBench() }),
+  sessions: async () => ({ run: async () => (await import('./sessions.ts')).runSessionsBench() }),
 };
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
