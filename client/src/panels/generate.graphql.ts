@@ -1,0 +1,72 @@
+import { gql } from '@urql/svelte';
+
+export const GENERATE_OPTIONS = gql`
+  query GenerateOptions {
+    engine {
+      model
+      provider
+      isDemo
+      state
+      schedulers
+      rngs
+      error {
+        code
+        message
+      }
+    }
+    config {
+      generation {
+        width
+        height
+        steps
+        guidanceScale
+        negativePrompt
+        scheduler
+        maxPixels
+      }
+    }
+  }
+`;
+
+export const LORA_LIST = gql`
+  query LoraList {
+    loras {
+      name
+    }
+  }
+`;
+
+export const GENERATE = gql`
+  mutation Generate($input: GenerateInput!) {
+    generate(input: $input) {
+      jobs {
+        id
+        seed
+        status
+      }
+    }
+  }
+`;
+
+export interface GenerateOptions {
+  engine: {
+    model: string | null;
+    provider: string | null;
+    isDemo: boolean;
+    state: string;
+    schedulers: string[];
+    rngs: string[];
+    error: { code: string; message: string } | null;
+  };
+  config: {
+    generation: {
+      width: number;
+      height: number;
+      steps: number;
+      guidanceScale: number;
+      negativePrompt: string;
+      scheduler: string;
+      maxPixels: number;
+    };
+  };
+}
