@@ -10,7 +10,7 @@ import { LoraError } from './errors.ts';
 import { groupLayers, type LoraComponent, type LoraLayerRef } from './formats.ts';
 import { addLowRank } from './low-rank.ts';
 import { ModuleResolver } from './module-paths.ts';
-import { encodeWeight, loadOnnxComponent, onnx, readWeight, type OnnxComponent, type TensorProto, type WeightSite } from './onnx-model.ts';
+import { elementCount, encodeWeight, loadOnnxComponent, onnx, readWeight, type OnnxComponent, type TensorProto, type WeightSite } from './onnx-model.ts';
 import { SafetensorsFile } from './safetensors.ts';
 
 export interface LoraRequest {
@@ -82,9 +82,9 @@ export async function mergeLoras(
       files.push(file);
       plans.push(await planLora(request, file, model, component, resolver, options));
     }
-    const patched = new Map<string, Float32Array>();
-    for (const plan of plans) await applyPlan(plan, model, patched);
-    return buildMergedModel(model, patched, plans.map((p) => p.report));
+    const patches = preparePatches(model, plans);
+    for (const plan of plans) await applyPlan(plan, patches);
+    return buildMergedModel(model, patches, plans.map((p) => p.report));
   } finally {
     await Promise.all(files.map((f) => f.close()));
   }
@@ -171,66 +171,80 @@ function checkShapes(request: LoraRequest, layer: LoraLayerRef, site: WeightSite
   }
 }
 
-async function applyPlan(plan: LoraPlan, model: OnnxComponent, patched: Map<string, Float32Array>): Promise<void> {
+/**
+ * Working copies of the weights the plans change. Weights stored externally get a slot in one
+ * new external data buffer; float32 ones are patched in place there, so the merged model does
+ * not hold a second copy of them.
+ */
+interface PatchedWeights {
+  values: Map<string, Float32Array>;
+  /** The new external data file and each externally stored tensor's offset in it. */
+  external?: { data: Uint8Array; offsets: Map<string, number> };
+}
+
+function preparePatches(model: OnnxComponent, plans: LoraPlan[]): PatchedWeights {
+  const names = new Set<string>();
+  for (const plan of plans) if (plan.request.weight !== 0) for (const { site } of plan.matched) names.add(site.initializer);
+  const offsets = new Map<string, number>();
+  let size = 0;
+  for (const name of names) {
+    const tensor = model.initializers.get(name)!;
+    if (tensor.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) continue;
+    offsets.set(name, size);
+    const bytesPerValue = tensor.dataType === onnx.TensorProto.DataType.FLOAT ? 4 : 2;
+    size += Math.ceil((elementCount(tensor) * bytesPerValue) / 64) * 64;
+  }
+  const data = offsets.size > 0 ? new Uint8Array(size) : undefined;
+  const values = new Map<string, Float32Array>();
+  for (const name of names) {
+    const tensor = model.initializers.get(name)!;
+    const offset = offsets.get(name);
+    const inPlace = data && offset !== undefined && tensor.dataType === onnx.TensorProto.DataType.FLOAT;
+    values.set(name, readWeight(model, tensor, inPlace ? new Float32Array(data.buffer, offset, elementCount(tensor)) : undefined));
+  }
+  return { values, external: data ? { data, offsets } : undefined };
+}
+
+async function applyPlan(plan: LoraPlan, patches: PatchedWeights): Promise<void> {
   if (plan.request.weight === 0) return;
   for (const { layer, site, scale } of plan.matched) {
-    let weight = patched.get(site.initializer);
-    if (!weight) {
-      weight = readWeight(model, model.initializers.get(site.initializer)!);
-      patched.set(site.initializer, weight);
-    }
     const [down, up] = [await plan.file.readFloat32(layer.downKey), await plan.file.readFloat32(layer.upKey)];
     const pair = { up, down, outFeatures: site.outFeatures, inFeatures: site.inFeatures, rank: layer.rank };
-    addLowRank(weight, site.layout, pair, plan.request.weight * scale);
+    addLowRank(patches.values.get(site.initializer)!, site.layout, pair, plan.request.weight * scale);
   }
 }
 
-function buildMergedModel(model: OnnxComponent, patched: Map<string, Float32Array>, reports: LoraReport[]): MergedModel {
+function buildMergedModel(model: OnnxComponent, patches: PatchedWeights, reports: LoraReport[]): MergedModel {
   const external = [...model.externalFiles].map(([path, data]) => ({ path, data }));
-  if (patched.size === 0) {
+  if (patches.values.size === 0) {
     return { modelBytes: model.bytes, externalData: external.length ? external : undefined, reports, ownBytes: 0 };
   }
-  const encoded = new Map<string, Uint8Array>();
-  for (const [name, values] of patched) encoded.set(name, encodeWeight(model.initializers.get(name)!, values));
-  const patchedFile = packExternal(model, encoded);
   const initializers = (model.proto.graph!.initializer ?? []).map((tensor): TensorProto => {
-    const bytes = encoded.get(tensor.name ?? '');
-    if (!bytes) return tensor;
+    const name = tensor.name ?? '';
+    const values = patches.values.get(name);
+    if (!values) return tensor;
     const base = { name: tensor.name, dims: tensor.dims, dataType: tensor.dataType };
-    const offset = patchedFile?.offsets.get(tensor.name ?? '');
-    if (offset === undefined) return onnx.TensorProto.create({ ...base, rawData: bytes });
+    const offset = patches.external?.offsets.get(name);
+    if (offset === undefined) return onnx.TensorProto.create({ ...base, rawData: encodeWeight(tensor, values) });
+    if (tensor.dataType !== onnx.TensorProto.DataType.FLOAT) patches.external!.data.set(encodeWeight(tensor, values), offset);
     return onnx.TensorProto.create({
       ...base,
       dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
       externalData: [
         { key: 'location', value: PATCHED_DATA_FILE },
         { key: 'offset', value: String(offset) },
-        { key: 'length', value: String(bytes.byteLength) },
+        { key: 'length', value: String(elementCount(tensor) * (tensor.dataType === onnx.TensorProto.DataType.FLOAT ? 4 : 2)) },
       ],
     });
   });
   const graph = onnx.GraphProto.create({ ...model.proto.graph, initializer: initializers });
   const modelBytes = onnx.ModelProto.encode(onnx.ModelProto.create({ ...model.proto, graph })).finish();
-  if (patchedFile) external.push({ path: PATCHED_DATA_FILE, data: patchedFile.data });
+  const patchedFile = patches.external?.data;
+  if (patchedFile) external.push({ path: PATCHED_DATA_FILE, data: patchedFile });
   return {
     modelBytes,
     externalData: external.length ? external : undefined,
     reports,
-    ownBytes: modelBytes.byteLength + (patchedFile?.data.byteLength ?? 0),
+    ownBytes: modelBytes.byteLength + (patchedFile?.byteLength ?? 0),
   };
-}
-
-/** Patched weights of tensors stored externally go into one new external file (64-byte aligned). */
-function packExternal(model: OnnxComponent, encoded: Map<string, Uint8Array>): { data: Uint8Array; offsets: Map<string, number> } | undefined {
-  const offsets = new Map<string, number>();
-  let size = 0;
-  for (const [name, bytes] of encoded) {
-    if (model.initializers.get(name)!.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) continue;
-    offsets.set(name, size);
-    size += Math.ceil(bytes.byteLength / 64) * 64;
-  }
-  if (offsets.size === 0) return undefined;
-  const data = new Uint8Array(size);
-  for (const [name, offset] of offsets) data.set(encoded.get(name)!, offset);
-  return { data, offsets };
 }

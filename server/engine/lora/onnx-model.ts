@@ -154,17 +154,19 @@ function tensorBytes(component: OnnxComponent, tensor: TensorProto): Uint8Array 
   return tensor.rawData && tensor.rawData.byteLength > 0 ? tensor.rawData : undefined;
 }
 
-/** An initializer's values as float32 (a fresh copy, safe to modify). */
-export function readWeight(component: OnnxComponent, tensor: TensorProto): Float32Array {
-  const count = (tensor.dims ?? []).map(toNumber).reduce((a, b) => a * b, 1);
+export function elementCount(tensor: TensorProto): number {
+  return (tensor.dims ?? []).map(toNumber).reduce((a, b) => a * b, 1);
+}
+
+/** An initializer's values as float32 (a fresh copy, safe to modify), optionally written into `into`. */
+export function readWeight(component: OnnxComponent, tensor: TensorProto, into?: Float32Array): Float32Array {
+  const count = elementCount(tensor);
   const bytes = tensorBytes(component, tensor);
   if (tensor.dataType === DataType.FLOAT) {
-    if (bytes) {
-      const out = new Float32Array(count);
-      new Uint8Array(out.buffer).set(bytes.subarray(0, count * 4));
-      return out;
-    }
-    return Float32Array.from(tensor.floatData ?? []);
+    const out = into ?? new Float32Array(count);
+    if (bytes) new Uint8Array(out.buffer, out.byteOffset, count * 4).set(bytes.subarray(0, count * 4));
+    else out.set(tensor.floatData ?? []);
+    return out;
   }
   if (bytes) {
     const halves = new Uint16Array(count);
