@@ -1,12 +1,12 @@
 import { GraphQLError } from 'graphql';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { JOB_STATUSES, TERMINAL_STATUSES, type JobRow } from '../db/index.ts';
+import { JOB_STATUSES, type JobRow } from '../db/index.ts';
 import { PUBLIC_ERROR_CODES } from '../queue/index.ts';
 import { builder } from './builder.ts';
-import type { ServerServices } from './context.ts';
 import { mapQueueErrors, notFound } from './errors.ts';
 import { validateGenerateInput } from './generate-validation.ts';
 import { parseGlobalId, parseNodeId } from './ids.ts';
+import { jobProgressStream } from './job-progress-stream.ts';
 import { assertLorasUsable } from './loras.ts';
 import { pageNewestFirst } from './paging.ts';
 import { BatchRef, ImageRef, iso, JobProgressRef, JobRef } from './refs.ts';
@@ -196,32 +196,6 @@ builder.subscriptionFields((t) => ({
     resolve: (job) => job,
   }),
 }));
-
-async function* jobProgressStream(services: ServerServices, jobId: number, rawId: string) {
-  if (!services.repos.jobs.get(jobId)) throw notFound('job', rawId);
-  const iterator = services.pubSub.subscribe('jobProgress', jobId)[Symbol.asyncIterator]();
-  // Pulling once attaches the listener now, before the snapshot is read: no event can fall in between.
-  let pending = iterator.next();
-  try {
-    const job = services.repos.jobs.get(jobId);
-    if (!job) return;
-    const snapshot = services.events.snapshot(job);
-    yield snapshot;
-    if (TERMINAL_STATUSES.includes(snapshot.status)) return;
-    let lastSequence = snapshot.sequence;
-    for (;;) {
-      const next = await pending;
-      if (next.done) return;
-      pending = iterator.next();
-      if (next.value.sequence <= lastSequence) continue;
-      lastSequence = next.value.sequence;
-      yield next.value;
-      if (TERMINAL_STATUSES.includes(next.value.status)) return;
-    }
-  } finally {
-    await iterator.return?.();
-  }
-}
 
 function publicError(job: JobRow): string | null {
   if (job.error === null) return null;
