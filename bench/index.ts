@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   engine: async () => ({ run: (await import('./engine.ts')).runEngineBench }),
   deck: async () => ({ run: async () => (await import('./deck.ts')).runDeckBench() }),
   sessions: async () => ({ run: async () => (await import('./sessions.ts')).runSessionsBench() }),
+  lora: async () => ({ run: async () => (await import('./lora.ts')).run() }),
 };
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
