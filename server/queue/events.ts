@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { createPubSub, type PubSub } from 'graphql-yoga';
+import { createPubSub, Repeater, type PubSub } from 'graphql-yoga';
 import type { BatchRow, ImageRow, JobCounts, JobRow, JobStatus } from '../db/index.ts';
 
 /** One entry of a job's progress stream; `sequence` rises by one per event of that job within a process. */
@@ -30,10 +30,48 @@ export type QueueTopics = {
 
 export type QueuePubSub = PubSub<QueueTopics>;
 
-/** Yoga's in-process pub/sub; pass `eventTarget` (e.g. a Redis event target) to spread events across processes. */
+/**
+ * Events a subscriber may have waiting before it is dropped (it gets an error and can subscribe again for the
+ * current state). Repeater allows 1024 pending pushes; past that a push throws inside the event dispatch,
+ * which would take the whole server down because of one stalled socket.
+ */
+export const MAX_PENDING_EVENTS = 1000;
+
+export class SubscriberTooSlowError extends Error {
+  override name = 'SubscriberTooSlowError';
+}
+
+/**
+ * Yoga's pub/sub for publishing (so a Redis event target can carry events between processes), with
+ * subscriptions whose backlog is bounded.
+ */
 export function createQueuePubSub(eventTarget?: EventTarget): QueuePubSub {
   const target = eventTarget ?? new EventTarget();
   // Each subscriber adds a listener to its topic; hundreds on one job are normal, not a leak.
   setMaxListeners(0, target);
-  return createPubSub<QueueTopics>({ eventTarget: target as never });
+  const yogaPubSub = createPubSub<QueueTopics>({ eventTarget: target as never });
+  return {
+    publish: yogaPubSub.publish,
+    subscribe: ((routingKey: string, id?: unknown) => boundedSubscription(target, id === undefined ? routingKey : `${routingKey}:${String(id)}`)) as QueuePubSub['subscribe'],
+  };
+}
+
+function boundedSubscription<T>(target: EventTarget, topic: string): Repeater<T> {
+  return new Repeater<T>(async (push, stop) => {
+    let waiting = 0;
+    const listener = (event: Event) => {
+      if (waiting >= MAX_PENDING_EVENTS) {
+        stop(new SubscriberTooSlowError(`more than ${MAX_PENDING_EVENTS} events waiting for this subscriber; subscribe again`));
+        return;
+      }
+      waiting += 1;
+      push((event as CustomEvent<T>).detail).then(
+        () => (waiting -= 1),
+        () => undefined,
+      );
+    };
+    target.addEventListener(topic, listener);
+    await stop;
+    target.removeEventListener(topic, listener);
+  });
 }

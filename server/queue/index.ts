@@ -1,4 +1,4 @@
-export { createQueuePubSub, ALL_IMAGES, type JobProgressEvent, type QueuePubSub, type QueueTopics } from './events.ts';
+export { createQueuePubSub, ALL_IMAGES, MAX_PENDING_EVENTS, SubscriberTooSlowError, type JobProgressEvent, type QueuePubSub, type QueueTopics } from './events.ts';
 export { JobEvents } from './job-events.ts';
 export { JobQueue, QueueError, type JobParameters, type QueueErrorCode } from './job-queue.ts';
 export { WorkerLoop, type WorkerLoopOptions } from './worker-loop.ts';
