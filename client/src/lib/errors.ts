@@ -3,7 +3,7 @@ import type { CombinedError } from '@urql/svelte';
 /** One line per problem, as a person would want to read it. */
 export function errorMessages(error: CombinedError | null | undefined): string[] {
   if (!error) return [];
-  if (error.networkError) return [`The server did not answer: ${error.networkError.message}`];
+  if (error.networkError) return [`Server error: ${error.networkError.message}`];
   const messages = error.graphQLErrors.map((e) => {
     const field = e.extensions?.field;
     return typeof field === 'string' && !e.message.includes(field) ? `${field}: ${e.message}` : e.message;
