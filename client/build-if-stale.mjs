@@ -29,6 +29,11 @@ export function clientIsStale() {
 export function buildClientIfStale({ quiet = false } = {}) {
   if (!clientIsStale()) return false;
   const vite = path.join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js');
+  if (!existsSync(vite)) {
+    // Installed without dev dependencies: the server still starts and explains that the client is not built.
+    console.warn('client/dist is missing or stale and Vite is not installed (npm install without --omit=dev builds it)');
+    return false;
+  }
   const result = spawnSync(process.execPath, [vite, 'build', '--config', path.join(clientDir, 'vite.config.ts'), '--logLevel', quiet ? 'error' : 'info'], {
     cwd: repoRoot,
     stdio: 'inherit',

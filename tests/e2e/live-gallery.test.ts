@@ -62,6 +62,16 @@ describe.skipIf(!existsSync(CHROMIUM))('live gallery in a browser', () => {
     await page.getByLabel('Steps').fill('6');
     await page.getByLabel('Random').uncheck();
     await page.getByLabel('Seed', { exact: true }).fill('12345');
+    // Every value the progress bar shows, in order, from its first render to the end.
+    await page.evaluate(() => {
+      const seen: number[] = ((window as unknown as { progressSeen: number[] }).progressSeen = []);
+      const record = () => {
+        const bar = document.querySelector('[role="progressbar"][aria-label="Generation progress"]');
+        const value = Number(bar?.getAttribute('aria-valuenow'));
+        if (bar && seen.at(-1) !== value) seen.push(value);
+      };
+      new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+    });
     await page.getByRole('button', { name: 'Generate' }).click();
 
     const card = page.getByTestId('job-progress');
@@ -70,6 +80,9 @@ describe.skipIf(!existsSync(CHROMIUM))('live gallery in a browser', () => {
     expect(await bar.getAttribute('aria-valuemax')).toBe('6');
     expect(await bar.getAttribute('aria-valuenow')).toBe('6');
     await expect(card.getByTestId('progress-text').textContent()).resolves.toContain('step 6/6');
+    const seen = await page.evaluate(() => (window as unknown as { progressSeen: number[] }).progressSeen);
+    expect(seen.at(-1)).toBe(6);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
     const image = card.getByTestId('result-image');
     await image.waitFor();
     await waitUntil(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 64), 'result image loaded');
@@ -157,6 +170,9 @@ describe.skipIf(!existsSync(CHROMIUM))('live gallery in a browser', () => {
 
     await page.locator(`[data-job-id="${blockerId}"]`).getByRole('button', { name: /^Cancel/ }).click();
     await page.locator(`[data-job-id="${blockerId}"][data-status="CANCELLED"]`).waitFor({ timeout: UI_TIMEOUT });
+
+    await page.getByLabel('Status').selectOption('CANCELLED');
+    await expect.poll(() => page.getByTestId('job-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')))).toEqual(['CANCELLED', 'CANCELLED']);
   });
 
   it('shows the server\'s validation message next to a config field', async () => {
