@@ -150,6 +150,13 @@ export function referenceMerge(modelPath: string, updates: ReferenceUpdate[]): s
   return file;
 }
 
+/** Each LoRA-able layer's weight values (in storage order), by module path. */
+export function layerWeights(modelPath: string): Map<string, Float64Array> {
+  const out = new Map<string, Float64Array>();
+  for (const [path, ref] of weightRefs(loadModel(modelPath))) out.set(path, readValues(ref.tensor, dirname(modelPath)));
+  return out;
+}
+
 function pattern(n: number, phase: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + phase));
 }
@@ -170,23 +177,27 @@ export async function runComponent(source: SessionSource, component: 'unet' | 't
   const session =
     typeof source === 'string' ? await ort.InferenceSession.create(source) : await ort.InferenceSession.create(source.modelBytes, { externalData: source.externalData });
   try {
-    const type = (name: string) => (session.inputMetadata.find((m) => m.name === name) as { type: string }).type;
-    let feeds: Record<string, ort.Tensor>;
-    if (component === 'unet') {
-      feeds = {
-        sample: floatInput(type('sample'), pattern(4 * 8 * 8, 0), [1, 4, 8, 8]),
-        timestep: floatInput(type('timestep'), Float32Array.of(500), [1]),
-        encoder_hidden_states: floatInput(type('encoder_hidden_states'), pattern(77 * 32, 1), [1, 77, 32]),
-      };
-    } else {
-      const ids = Array.from({ length: 77 }, (_, i) => (i === 0 ? 49406 : i < 6 ? 320 + i * 7 : 49407));
-      feeds = { input_ids: type('input_ids') === 'int64' ? new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, 77]) : new ort.Tensor('int32', Int32Array.from(ids), [1, 77]) };
-    }
-    const result = await session.run(feeds);
-    return Float32Array.from(outputValues(result[session.outputNames[0]]));
+    return await runSession(session, component);
   } finally {
     await session.release();
   }
+}
+
+export async function runSession(session: ort.InferenceSession, component: 'unet' | 'text_encoder'): Promise<Float32Array> {
+  const type = (name: string) => (session.inputMetadata.find((m) => m.name === name) as { type: string }).type;
+  let feeds: Record<string, ort.Tensor>;
+  if (component === 'unet') {
+    feeds = {
+      sample: floatInput(type('sample'), pattern(4 * 8 * 8, 0), [1, 4, 8, 8]),
+      timestep: floatInput(type('timestep'), Float32Array.of(500), [1]),
+      encoder_hidden_states: floatInput(type('encoder_hidden_states'), pattern(77 * 32, 1), [1, 77, 32]),
+    };
+  } else {
+    const ids = Array.from({ length: 77 }, (_, i) => (i === 0 ? 49406 : i < 6 ? 320 + i * 7 : 49407));
+    feeds = { input_ids: type('input_ids') === 'int64' ? new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, 77]) : new ort.Tensor('int32', Int32Array.from(ids), [1, 77]) };
+  }
+  const result = await session.run(feeds);
+  return Float32Array.from(outputValues(result[session.outputNames[0]]));
 }
 
 export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
