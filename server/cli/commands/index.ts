@@ -8,4 +8,5 @@ export const commandLoaders: Record<string, () => Promise<Command>> = {
   models: async () => (await import('./models.ts')).modelsCommand,
   generate: async () => (await import('./generate.ts')).generateCommand,
   serve: async () => (await import('./serve.ts')).serveCommand,
+  info: async () => (await import('./info.ts')).infoCommand,
 };
