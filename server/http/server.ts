@@ -62,6 +62,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       threads: config.hardware.threads,
       maxPixels: config.generation.max_pixels,
       dataDir: config.server.data_dir,
+      loraDir: config.lora.directory,
+      loraStrict: config.lora.strict,
+      loraCacheMb: config.lora.cache_mb,
       saveMetadata: () => config.output.save_metadata,
       log,
     });

@@ -3,6 +3,7 @@ import { encodePng } from '../engine/image/index.ts';
 import { DEMO_NOTICE, ensureDemoModel, loadModel, resolveModelDir, type LoadedModel } from '../engine/models/index.ts';
 import { SCHEDULER_NAMES } from '../engine/schedulers/index.ts';
 import { modelNameOf, runGenerateJob } from './generate-job.ts';
+import { LoraSessions } from './lora-sessions.ts';
 import { serializeError, type EngineOptions, type FromWorker, type GenerateProgress, type ToWorker } from './protocol.ts';
 
 /** At most four previews a second reach the main thread. */
@@ -17,6 +18,7 @@ const log = (line: string) => post({ type: 'log', line });
 let model: LoadedModel | undefined;
 let options: EngineOptions | undefined;
 let modelName = 'unknown';
+let loraSessions: LoraSessions | undefined;
 /** The job in progress; closing waits for it (its cancel flag is already raised) before releasing the sessions. */
 let current: Promise<void> | undefined;
 
@@ -48,6 +50,13 @@ async function init(engineOptions: EngineOptions): Promise<void> {
     }
     model = await loadModel(resolved.dir, { device: engineOptions.device, threads: engineOptions.threads, log });
     modelName = modelNameOf(resolved.dir, resolved.isDemo);
+    if (engineOptions.loraDir) {
+      loraSessions = new LoraSessions(
+        model,
+        { provider: model.provider, threads: engineOptions.threads },
+        { directory: engineOptions.loraDir, strict: engineOptions.loraStrict ?? false, cacheMb: engineOptions.loraCacheMb ?? 4096, log },
+      );
+    }
     post({ type: 'ready', info: { modelDir: resolved.dir, provider: model.provider, isDemo: resolved.isDemo, schedulers: [...SCHEDULER_NAMES] } });
   } catch (error) {
     post({ type: 'init-error', error: serializeError(error) });
@@ -68,6 +77,7 @@ async function generate(jobId: string, request: Parameters<typeof runGenerateJob
     const result = await runGenerateJob(request, {
       model,
       modelName,
+      loraSessions,
       maxPixels: options?.maxPixels,
       signal: controller.signal,
       previewIntervalMs: PREVIEW_INTERVAL_MS,
@@ -97,6 +107,8 @@ async function generate(jobId: string, request: Parameters<typeof runGenerateJob
 
 async function close(): Promise<void> {
   await current;
+  await loraSessions?.dispose();
+  loraSessions = undefined;
   await model?.dispose();
   model = undefined;
   post({ type: 'closed' });

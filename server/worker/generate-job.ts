@@ -1,7 +1,8 @@
 import { basename } from 'node:path';
-import { a1111Parameters, buildSidecar, encodePng, writeFileAtomic, writeSidecar } from '../engine/image/index.ts';
+import { a1111Parameters, buildSidecar, encodePng, writeFileAtomic, writeSidecar, type PngText } from '../engine/image/index.ts';
 import type { LoadedModel } from '../engine/models/index.ts';
 import { summarizeTimings, txt2img, validateTxt2Img, ValidationError, type StepProgress } from '../engine/pipeline.ts';
+import type { LoraModel, LoraSessions } from './lora-sessions.ts';
 import type { GenerateRequest, GenerateResult } from './protocol.ts';
 
 export interface JobContext {
@@ -13,16 +14,18 @@ export interface JobContext {
   onStep?: (progress: StepProgress) => void;
   previewIntervalMs?: number;
   log?: (line: string) => void;
+  /** Merged models for jobs with LoRAs; absent: such jobs are refused (field `loras`). */
+  loraSessions?: LoraSessions;
 }
 
 /** One image: validate, run the pipeline, write the PNG (temp name, then rename) and its sidecar. */
 export async function runGenerateJob(request: GenerateRequest, context: JobContext): Promise<GenerateResult> {
   if (!/\.png$/i.test(request.outputPath)) throw new ValidationError('outputPath', `outputPath must end in .png, got ${request.outputPath}`);
-  if (request.loras && request.loras.length > 0) {
-    throw new ValidationError('loras', 'LoRAs are not supported by this engine yet');
-  }
   const settings = validateTxt2Img(request, { maxPixels: context.maxPixels });
-  const result = await txt2img(context.model, settings, {
+  const { model, loras } = await modelWithLoras(request.loras ?? [], context);
+  const warnings = loras.flatMap((l) => l.warnings);
+  for (const warning of warnings) context.log?.(`warning: ${warning}`);
+  const result = await txt2img(model, settings, {
     signal: context.signal,
     onProgress: context.onStep,
     previewIntervalMs: context.previewIntervalMs,
@@ -42,12 +45,15 @@ export async function runGenerateJob(request: GenerateRequest, context: JobConte
       width: settings.width,
       height: settings.height,
       model: context.modelName,
-      loras: [],
+      loras: loras.map(({ name, weight, sha256, shortHash, matched, total }) => ({ name, weight, hash: shortHash, sha256, shortHash, matched, total })),
       timings,
     },
     request.extraMetadata,
   );
-  const png = await encodePng(result.image, { parameters: a1111Parameters(sidecar) });
+  // `imagineer`: the whole sidecar, so the PNG alone is enough to make the image again (imagineer info reads it).
+  const text: PngText = { parameters: a1111Parameters(sidecar) };
+  if (request.saveMetadata !== false) text.imagineer = JSON.stringify(sidecar);
+  const png = await encodePng(result.image, text);
   await writeFileAtomic(request.outputPath, png);
   const sidecarPath = request.saveMetadata === false ? '' : await writeSidecar(request.outputPath, sidecar);
   timings.writeMs = Math.round((performance.now() - writeStarted) * 10) / 10;
@@ -58,7 +64,21 @@ export async function runGenerateJob(request: GenerateRequest, context: JobConte
     width: settings.width,
     height: settings.height,
     timings,
+    loras,
+    warnings,
   };
+}
+
+async function modelWithLoras(choices: { name: string; weight: number }[], context: JobContext): Promise<LoraModel> {
+  if (choices.length === 0) return { model: context.model, loras: [] };
+  choices.forEach((choice, i) => {
+    if (typeof choice.name !== 'string' || choice.name === '') throw new ValidationError(`loras.${i}.name`, 'a LoRA needs a name');
+    if (typeof choice.weight !== 'number' || !Number.isFinite(choice.weight)) {
+      throw new ValidationError(`loras.${i}.weight`, `LoRA ${choice.name}: weight must be a finite number`);
+    }
+  });
+  if (!context.loraSessions) throw new ValidationError('loras', 'this engine was started without a LoRA folder');
+  return context.loraSessions.modelFor(choices);
 }
 
 export function modelNameOf(dir: string, isDemo: boolean): string {

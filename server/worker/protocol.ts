@@ -1,5 +1,8 @@
 import type { RngName } from '../engine/rng/index.ts';
 import type { SchedulerName } from '../engine/schedulers/index.ts';
+import type { AppliedLora } from './lora-sessions.ts';
+
+export type { AppliedLora } from './lora-sessions.ts';
 
 export interface EngineOptions {
   /** A model folder, or `demo` for the forged demo model. */
@@ -10,6 +13,12 @@ export interface EngineOptions {
   maxPixels?: number;
   /** Where `demo` is forged: `<dataDir>/models/demo`. Defaults to ./data. */
   dataDir?: string;
+  /** lora.directory: jobs name LoRAs, resolved here. Absent: jobs with LoRAs are refused. */
+  loraDir?: string;
+  /** lora.strict: a LoRA key that matches no layer fails the job instead of warning. */
+  loraStrict?: boolean;
+  /** lora.cache_mb: bound on the merged models kept between jobs (default 4096). */
+  loraCacheMb?: number;
 }
 
 export interface GenerateRequest {
@@ -47,6 +56,10 @@ export interface GenerateResult {
   width: number;
   height: number;
   timings: Record<string, number>;
+  /** Per-LoRA load report, in request order (weight-0 LoRAs included with matched 0). */
+  loras?: AppliedLora[];
+  /** LoRA warnings (unmatched keys), also logged. */
+  warnings?: string[];
 }
 
 export interface EngineInfo {

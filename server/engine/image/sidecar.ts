@@ -78,7 +78,7 @@ const schedulerLabels: Record<string, string> = {
 /** The AUTOMATIC1111 `parameters` text, so other tools read the settings from the PNG. */
 export function a1111Parameters(sidecar: ImageSidecar): string {
   const loraTags = sidecar.loras.map((l) => ` <lora:${l.name}:${l.weight}>`).join('');
-  const settings = [
+  const settings: string[] = [
     `Steps: ${sidecar.steps}`,
     `Sampler: ${schedulerLabels[sidecar.scheduler] ?? sidecar.scheduler}`,
     `CFG scale: ${sidecar.guidanceScale}`,
@@ -86,6 +86,8 @@ export function a1111Parameters(sidecar: ImageSidecar): string {
     `Size: ${sidecar.width}x${sidecar.height}`,
     `Model: ${sidecar.model}`,
     `RNG: ${sidecar.rng === 'torch' ? 'CPU' : sidecar.rng}`,
-  ].join(', ');
-  return `${sidecar.prompt}${loraTags}\nNegative prompt: ${sidecar.negativePrompt}\n${settings}`;
+  ];
+  const hashed = sidecar.loras.filter((l) => l.hash);
+  if (hashed.length > 0) settings.push(`Lora hashes: "${hashed.map((l) => `${l.name}: ${l.hash}`).join(', ')}"`);
+  return `${sidecar.prompt}${loraTags}\nNegative prompt: ${sidecar.negativePrompt}\n${settings.join(', ')}`;
 }

@@ -1,0 +1,161 @@
+/**
+ * Per-job models with LoRAs merged in: the UNet and text encoder rebuilt from `mergeLoras` output, cached per
+ * (model, strict, [(LoRA sha256, weight)…]) within a byte bound. Sessions are cached rather than merged bytes: on
+ * CPU, building the UNet session costs more than the merge, and ONNX Runtime keeps its own copy of the weights.
+ * Jobs without LoRAs (or whose LoRAs all weigh 0) get the base model, untouched.
+ */
+import { basename, join } from 'node:path';
+import { ByteBoundedLru, hashFile, mergeLoras, resolveLora, type LoraReport, type MergedModel } from '../engine/lora/index.ts';
+import { MODEL_FILES, ModelSession, TextEncoderModel, UnetModel, type LoadedModel, type SessionSettings } from '../engine/models/index.ts';
+
+export interface LoraChoice {
+  name: string;
+  weight: number;
+}
+
+/** What the job's sidecar and result say about one LoRA. */
+export interface AppliedLora {
+  name: string;
+  weight: number;
+  sha256: string;
+  /** AUTOMATIC1111 AutoV2 hash (10 hex digits), as in `Lora hashes`. */
+  shortHash: string;
+  /** Layers matched over layers meant for the model, UNet and text encoder together. */
+  matched: number;
+  total: number;
+  /** Up to 10 keys that matched nothing. */
+  unmatchedKeys: string[];
+  warnings: string[];
+}
+
+export interface LoraSessionOptions {
+  directory: string;
+  strict: boolean;
+  /** lora.cache_mb. */
+  cacheMb: number;
+  log?: (line: string) => void;
+}
+
+interface MergedSessions {
+  unet: UnetModel;
+  /** Undefined when no LoRA touches the text encoder: the base one is used. */
+  textEncoder: TextEncoderModel | undefined;
+  reports: { unet: LoraReport[]; textEncoder: LoraReport[] };
+  bytes: number;
+}
+
+export interface LoraModel {
+  model: LoadedModel;
+  loras: AppliedLora[];
+}
+
+export class LoraSessions {
+  /** Merges done (cache misses); a test reads it to see that a repeated job came from the cache. */
+  merges = 0;
+  private readonly cache: ByteBoundedLru<MergedSessions>;
+  private readonly log: (line: string) => void;
+
+  constructor(
+    private readonly base: LoadedModel,
+    private readonly settings: SessionSettings,
+    private readonly options: LoraSessionOptions,
+  ) {
+    this.log = options.log ?? (() => {});
+    this.cache = new ByteBoundedLru(options.cacheMb * 2 ** 20, (s) => s.bytes, (_key, evicted) => void disposeSessions(evicted));
+  }
+
+  /** The model to run a job with these LoRAs on; names are resolved in the LoRA folder (names, never paths). */
+  async modelFor(choices: readonly LoraChoice[]): Promise<LoraModel> {
+    const resolved = await Promise.all(
+      choices.map(async (choice) => {
+        const file = await resolveLora(this.options.directory, choice.name);
+        return { ...choice, file, hashes: await hashFile(file) };
+      }),
+    );
+    const active = resolved.filter((l) => l.weight !== 0);
+    if (active.length === 0) {
+      return { model: this.base, loras: resolved.map((l) => applied(l, l.hashes, [])) };
+    }
+    const key = JSON.stringify([this.base.dir, this.options.strict, active.map((l) => [l.hashes.sha256, l.weight])]);
+    const label = active.map((l) => `${l.name}:${l.weight}`).join(', ');
+    let sessions = this.cache.get(key);
+    if (sessions) {
+      this.log(`lora: merged model for ${label} reused from the cache`);
+    } else {
+      sessions = await this.merge(active);
+      this.cache.set(key, sessions);
+    }
+    const { unet, textEncoder, reports } = sessions;
+    const model: LoadedModel = { ...this.base, unet, textEncoder: textEncoder ?? this.base.textEncoder };
+    const loras = resolved.map((l) => applied(l, l.hashes, [...reports.unet, ...reports.textEncoder].filter((r) => r.name === l.name && l.weight !== 0)));
+    return { model, loras };
+  }
+
+  async dispose(): Promise<void> {
+    for (const key of this.cache.keys()) {
+      const sessions = this.cache.get(key);
+      this.cache.delete(key);
+      if (sessions) await disposeSessions(sessions);
+    }
+  }
+
+  private async merge(loras: { name: string; file: string; weight: number }[]): Promise<MergedSessions> {
+    const started = performance.now();
+    const requests = loras.map(({ name, file, weight }) => ({ name, file, weight }));
+    const strict = { strict: this.options.strict };
+    const unetFile = join(this.base.dir, MODEL_FILES.unet);
+    const textFile = join(this.base.dir, MODEL_FILES.textEncoder);
+    // The UNet first: an incompatible LoRA is refused there before the text encoder is touched.
+    let merged: MergedModel | undefined = await mergeLoras(unetFile, 'unet', requests, strict);
+    const unetReports = merged.reports;
+    let bytes = modelSize(merged);
+    const mergedMs = performance.now() - started;
+    const unetSession = await ModelSession.fromBytes(unetFile, merged.modelBytes, this.settings, merged.externalData);
+    merged = undefined;
+    let textSession: ModelSession | undefined;
+    try {
+      const unet = UnetModel.create(unetSession);
+      const text = await mergeLoras(textFile, 'text_encoder', requests, strict);
+      let textEncoder: TextEncoderModel | undefined;
+      if (text.reports.some((r) => r.matched > 0)) {
+        bytes += modelSize(text);
+        textSession = await ModelSession.fromBytes(textFile, text.modelBytes, this.settings, text.externalData);
+        textEncoder = await TextEncoderModel.create(textSession);
+      }
+      this.merges++;
+      const totalMs = performance.now() - started;
+      this.log(
+        `lora: merged ${loras.map((l) => `${l.name}:${l.weight}`).join(', ')} into ${basename(this.base.dir)} in ${Math.round(totalMs)} ms ` +
+          `(UNet merge ${Math.round(mergedMs)} ms; ${Math.round(bytes / 2 ** 20)} MiB cached)`,
+      );
+      return { unet, textEncoder, reports: { unet: unetReports, textEncoder: text.reports }, bytes };
+    } catch (error) {
+      await unetSession.dispose();
+      await textSession?.dispose();
+      throw error;
+    }
+  }
+}
+
+/** Bytes ONNX Runtime loads for a merged component: the model and all its weights, patched or not. */
+function modelSize(merged: MergedModel): number {
+  return merged.modelBytes.byteLength + (merged.externalData ?? []).reduce((sum, d) => sum + d.data.byteLength, 0);
+}
+
+async function disposeSessions(sessions: MergedSessions): Promise<void> {
+  await sessions.unet.session.dispose();
+  await sessions.textEncoder?.session.dispose();
+}
+
+function applied(choice: LoraChoice, hashes: { sha256: string; autoV2: string }, reports: LoraReport[]): AppliedLora {
+  return {
+    name: choice.name,
+    weight: choice.weight,
+    sha256: hashes.sha256,
+    shortHash: hashes.autoV2,
+    matched: reports.reduce((n, r) => n + r.matched, 0),
+    total: reports.reduce((n, r) => n + r.total, 0),
+    unmatchedKeys: [...new Set(reports.flatMap((r) => r.unmatchedKeys))].slice(0, 10),
+    warnings: reports.flatMap((r) => r.warnings),
+  };
+}
