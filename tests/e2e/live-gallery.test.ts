@@ -228,6 +228,23 @@ describe.skipIf(!existsSync(CHROMIUM))('live gallery in a browser', () => {
     await page.locator(`[data-job-id="${id}"][data-status="SUCCEEDED"]`).waitFor({ timeout: UI_TIMEOUT });
   });
 
+  it('loads older jobs as the table scrolls to its end', async () => {
+    const made = await server.gql('mutation { generate(input: { prompt: "history filler", steps: 1, numImages: 40 }) { jobs { id } } }');
+    expect(made.errors).toBeUndefined();
+    await open('#/jobs');
+    const rows = page.getByTestId('job-row');
+    await rows.first().waitFor({ timeout: UI_TIMEOUT });
+    const total = Number((await page.getByText(/^\d+ jobs$/).textContent())!.split(' ')[0]);
+    expect(total).toBeGreaterThanOrEqual(40);
+    expect(await rows.count()).toBeLessThan(total);
+    for (let i = 0; i < 20 && (await rows.count()) < total; i++) {
+      await rows.last().scrollIntoViewIfNeeded();
+      await page.mouse.wheel(0, 4000);
+      await page.waitForTimeout(200);
+    }
+    expect(await rows.count()).toBe(total);
+  });
+
   it('fits a phone screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await open('#/jobs');
