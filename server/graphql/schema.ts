@@ -10,6 +10,7 @@ import './config.ts';
 import './health.ts';
 import './sets.ts';
 import './loras.ts';
+import './prompts.ts';
 
 let schema: GraphQLSchema | undefined;
 

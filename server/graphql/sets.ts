@@ -1,8 +1,9 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { BatchRow, JobRow } from '../db/index.ts';
-import { getSet, listSets, randomTheme, type CardSet, type SetItem, type SetLoadError } from '../sets/index.ts';
+import { getSet, listSets, planBatch, randomTheme, type CardSet, type PlannedItem, type SetItem, type SetLoadError } from '../sets/index.ts';
 import { startBatch, fromSetError } from './batch-start.ts';
 import { builder } from './builder.ts';
+import { parseSeed } from './generate-validation.ts';
 import { LoraWeightInput } from './jobs.ts';
 import { BatchRef, JobRef } from './refs.ts';
 
@@ -22,6 +23,22 @@ const SetItemRef = builder.objectRef<SetItem>('SetItem').implement({
   }),
 });
 
+const ItemPromptRef = builder.objectRef<PlannedItem>('ItemPrompt').implement({
+  description: "One item's prompt as a batch with this theme would use it.",
+  fields: (t) => ({
+    index: t.exposeInt('index'),
+    item: t.exposeString('item'),
+    label: t.exposeString('label'),
+    prompt: t.exposeString('prompt'),
+    negativePrompt: t.exposeString('negativePrompt'),
+    width: t.exposeInt('width'),
+    height: t.exposeInt('height'),
+    seed: t.string({ nullable: true, description: 'Only with a seed argument or a seed column.', resolve: (i) => (i.seed === null ? null : i.seed.toString()) }),
+    tokenCount: t.exposeInt('tokenCount', { description: 'CLIP tokens; one window reads 75.' }),
+    warnings: t.exposeStringList('warnings'),
+  }),
+});
+
 const CardSetRef = builder.objectRef<CardSet>('CardSet').implement({
   description: 'A set of cards from sets/config.yaml and its CSV.',
   fields: (t) => ({
@@ -36,6 +53,22 @@ const CardSetRef = builder.objectRef<CardSet>('CardSet').implement({
     loras: t.field({ type: [SetLoraRef], resolve: (s) => s.loras }),
     itemCount: t.int({ resolve: (s) => s.items.length }),
     items: t.field({ type: [SetItemRef], resolve: (s) => s.items }),
+    preview: t.field({
+      type: [ItemPromptRef],
+      description: 'The prompts generateBatch would queue for this theme, without queueing anything.',
+      args: { theme: t.arg.string({ defaultValue: '' }), seed: t.arg.string(), limit: t.arg.int() },
+      resolve: (set, args, ctx) =>
+        setErrors(
+          () =>
+            planBatch({
+              setsDir: ctx.services.config().sets.directory,
+              setId: set.id,
+              theme: args.theme ?? '',
+              seed: args.seed ? parseSeed(args.seed) : undefined,
+              limit: args.limit ?? undefined,
+            }).items,
+        ),
+    }),
   }),
 });
 

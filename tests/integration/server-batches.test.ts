@@ -29,6 +29,16 @@ describe('sets and batches', () => {
     expect(result.data!.sets.map((s) => s.id)).toEqual(expect.arrayContaining(['card_deck', 'tarot_deck', 'zodiac']));
     expect(result.data!.set.items).toHaveLength(12);
     expect(result.data!.randomTheme.length).toBeGreaterThan(0);
+    const preview = await server.gql<{ set: { preview: { item: string; prompt: string; seed: string; tokenCount: number }[] }; promptTokens: number }>(
+      `{ set(id: "zodiac") { preview(theme: "art nouveau", seed: "5", limit: 2) { item prompt seed tokenCount } } promptTokens(text: "a cat") }`,
+    );
+    expect(preview.errors).toBeUndefined();
+    expect(preview.data!.set.preview.map((p) => p.seed)).toEqual(['5', '6']);
+    for (const item of preview.data!.set.preview) {
+      expect(item.prompt).toContain('art nouveau');
+      expect(item.tokenCount).toBeGreaterThan(2);
+    }
+    expect(preview.data!.promptTokens).toBe(2);
     const missing = await server.gql(`{ set(id: "nope") { name } }`);
     expect(missing.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
