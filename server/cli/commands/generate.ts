@@ -4,7 +4,7 @@ import { loadConfig } from '../../config/index.ts';
 import { imageSeeds, validateTxt2Img, ValidationError, type Txt2ImgSettings } from '../../engine/pipeline.ts';
 import { SCHEDULER_NAMES, type SchedulerName } from '../../engine/schedulers/index.ts';
 import { RNG_NAMES, type RngName } from '../../engine/rng/index.ts';
-import { EngineError, EngineWorker, type GenerateProgress } from '../../worker/engine-client.ts';
+import { EngineError, EngineWorker, type GenerateProgress, type GenerateResult } from '../../worker/engine-client.ts';
 import type { Command } from '../command.ts';
 import { UsageError, UserFacingError } from '../errors.ts';
 
@@ -22,6 +22,8 @@ const flags = {
   output: { type: 'string' },
   'num-images': { type: 'string' },
   config: { type: 'string' },
+  lora: { type: 'string', multiple: true },
+  'lora-dir': { type: 'string' },
 } as const;
 
 interface Plan {
@@ -29,6 +31,8 @@ interface Plan {
   seeds: bigint[];
   outputs: string[];
   modelDir: string;
+  loras: { name: string; weight: number }[];
+  loraDir: string;
   config: ReturnType<typeof loadConfig>;
 }
 
@@ -73,11 +77,24 @@ function plan(args: string[]): Plan {
     const seeds = imageSeeds(settings.seed, number('num-images', values['num-images'], g.num_images), settings.rng);
     const outputs = outputPaths(values.output, config.output.directory, seeds);
     const modelDir = values.model === undefined ? config.model.default : values.model === 'demo' ? 'demo' : resolve(values.model);
-    return { settings, seeds, outputs, modelDir, config };
+    const loras = (values.lora ?? []).map(parseLora);
+    const loraDir = values['lora-dir'] === undefined ? config.lora.directory : resolve(values['lora-dir']);
+    return { settings, seeds, outputs, modelDir, loras, loraDir, config };
   } catch (error) {
     if (error instanceof ValidationError) throw new UsageError(`--${cliFlagOf[error.field] ?? error.field}: ${error.message}`);
     throw error;
   }
+}
+
+/** `NAME:WEIGHT`, or `NAME` at weight 1. A name is a file stem in the LoRA folder, never a path. */
+function parseLora(text: string): { name: string; weight: number } {
+  const colon = text.lastIndexOf(':');
+  const name = colon < 0 ? text : text.slice(0, colon);
+  const weightText = colon < 0 ? '1' : text.slice(colon + 1);
+  const weight = Number(weightText);
+  if (weightText.trim() === '' || !Number.isFinite(weight)) throw new UsageError(`--lora ${text}: the weight after ':' must be a number`);
+  if (name === '') throw new UsageError(`--lora ${text}: a LoRA name is needed (NAME or NAME:WEIGHT)`);
+  return { name, weight };
 }
 
 /** `--output x.png` names the only image; with several, x-1.png, x-2.png, …. Default: outputs/single/<time>_<seed>.png. */
@@ -129,9 +146,11 @@ export const generateCommand: Command = {
     '  --model DIR              SD1.5 ONNX export folder, or "demo" (default: model.default)\n' +
     '  --output FILE.png        where to write (several images: FILE-1.png, …); sidecar FILE.json\n' +
     '  --num-images N           seeds S, S+1, …\n' +
+    '  --lora NAME[:WEIGHT]     apply a LoRA of the LoRA folder (repeatable; weight default 1)\n' +
+    '  --lora-dir DIR           the LoRA folder (default: lora.directory)\n' +
     '  --config FILE            another config.yaml',
   async run(args) {
-    const { settings, seeds, outputs, modelDir, config } = plan(args);
+    const { settings, seeds, outputs, modelDir, loras, loraDir, config } = plan(args);
     let engine: EngineWorker;
     try {
       engine = await EngineWorker.start({
@@ -140,6 +159,9 @@ export const generateCommand: Command = {
         threads: config.hardware.threads,
         maxPixels: config.generation.max_pixels,
         dataDir: config.server.data_dir,
+        loraDir,
+        loraStrict: config.lora.strict,
+        loraCacheMb: config.lora.cache_mb,
       });
     } catch (error) {
       throw asUserFacing(error);
@@ -154,9 +176,11 @@ export const generateCommand: Command = {
             seed: String(seed),
             outputPath: outputs[i],
             saveMetadata: config.output.save_metadata,
+            ...(loras.length > 0 ? { loras } : {}),
           },
           progressPrinter(label),
         );
+        if (i === 0) printLoraReport(result);
         const sidecar = result.sidecarPath ? ` (+ ${basename(result.sidecarPath)})` : '';
         console.log(`${result.imagePath}${sidecar}  seed ${result.seed}, ${Math.round(result.timings.totalMs)} ms`);
       }
@@ -169,10 +193,20 @@ export const generateCommand: Command = {
   },
 };
 
+/** `lora card_layout: 192/192 keys matched` per LoRA (its warnings were logged by the engine). */
+function printLoraReport(result: GenerateResult): void {
+  for (const lora of result.loras ?? []) {
+    const detail = lora.weight === 0 ? 'weight 0, not applied' : `${lora.matched}/${lora.total} keys matched`;
+    process.stderr.write(`lora ${lora.name}: ${detail}\n`);
+  }
+}
+
+const USER_ERROR_CODES = new Set(['MODEL_MISSING', 'MODEL_INVALID', 'DEVICE_UNAVAILABLE', 'NOT_FOUND', 'LORA_INCOMPATIBLE', 'LORA_INVALID', 'LORA_UNSUPPORTED', 'LORA_UNMATCHED']);
+
 function asUserFacing(error: unknown): unknown {
   if (!(error instanceof EngineError)) return error;
   if (error.code === 'BAD_USER_INPUT') return new UsageError(error.message);
-  if (error.code === 'MODEL_MISSING' || error.code === 'MODEL_INVALID' || error.code === 'DEVICE_UNAVAILABLE') {
+  if (USER_ERROR_CODES.has(error.code)) {
     return new UserFacingError(`${error.code}: ${error.message}`);
   }
   return error;
