@@ -162,6 +162,7 @@ describe.skipIf(!existsSync(CHROMIUM))('live gallery in a browser', () => {
     await row.waitFor({ timeout: UI_TIMEOUT });
     expect(await row.getAttribute('data-status')).toBe('QUEUED');
     await page.locator(`[data-job-id="${blockerId}"][data-status="RUNNING"]`).waitFor({ timeout: UI_TIMEOUT });
+    await page.getByTestId('queue-counts').filter({ hasText: '1 running · 1 queued' }).waitFor({ timeout: UI_TIMEOUT });
     await screenshot('jobs');
     await row.getByRole('button', { name: /^Cancel/ }).click();
     await page.locator(`[data-job-id="${queuedId}"][data-status="CANCELLED"]`).waitFor({ timeout: UI_TIMEOUT });
