@@ -2,7 +2,7 @@
  * The built client in headless Chromium against a real server on the tiny forged model: each test drives the UI
  * the way a person would and checks what the page shows. Screenshots land in tests/e2e/screenshots/.
  */
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page, type WebSocketRoute } from 'playwright-core';
@@ -174,6 +174,23 @@ describe.skipIf(!existsSync(CHROMIUM))('live gallery in a browser', () => {
 
     await page.getByLabel('Status').selectOption('CANCELLED');
     await expect.poll(() => page.getByTestId('job-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')))).toEqual(['CANCELLED', 'CANCELLED']);
+  });
+
+  it('picks a LoRA with a weight and shows why the server refused it', async () => {
+    mkdirSync(server.config.lora.directory, { recursive: true });
+    writeFileSync(path.join(server.config.lora.directory, 'broken_style.safetensors'), 'not a safetensors file');
+    await open('#/generate');
+    await page.getByLabel('Prompt', { exact: true }).fill('a castle');
+    await page.getByLabel('LoRA to add').selectOption('broken_style');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    const weight = page.getByRole('slider', { name: 'broken_style' });
+    await weight.fill('0.5');
+    await expect(page.locator('output[for="lora-weight-0"]').textContent()).resolves.toBe('0.50');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    const alert = page.getByRole('alert').first();
+    await alert.waitFor({ timeout: UI_TIMEOUT });
+    await expect(alert.textContent()).resolves.toMatch(/\S/);
+    await screenshot('generate-lora-error');
   });
 
   it('shows the server\'s validation message next to a config field', async () => {
