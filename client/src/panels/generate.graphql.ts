@@ -32,9 +32,34 @@ export const LORA_LIST = gql`
   query LoraList {
     loras {
       name
+      baseModel
+      compatible
+      rank
+      triggerWords
+      previewUrl
+      error {
+        code
+        message
+      }
     }
   }
 `;
+
+export const PROMPT_TOKENS = gql`
+  query PromptTokens($text: String!) {
+    promptTokens(text: $text)
+  }
+`;
+
+export interface LoraFile {
+  name: string;
+  baseModel: string;
+  compatible: boolean;
+  rank: number | null;
+  triggerWords: string[];
+  previewUrl: string | null;
+  error: { code: string; message: string } | null;
+}
 
 export const GENERATE = gql`
   mutation Generate($input: GenerateInput!) {

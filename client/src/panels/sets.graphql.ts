@@ -26,6 +26,37 @@ export const SET_LIST = gql`
   }
 `;
 
+export const SET_PREVIEW = gql`
+  query SetPreview($id: ID!, $theme: String!, $seed: String) {
+    set(id: $id) {
+      id
+      preview(theme: $theme, seed: $seed, limit: 1) {
+        index
+        label
+        prompt
+        negativePrompt
+        width
+        height
+        seed
+        tokenCount
+        warnings
+      }
+    }
+  }
+`;
+
+export interface ItemPrompt {
+  index: number;
+  label: string;
+  prompt: string;
+  negativePrompt: string;
+  width: number;
+  height: number;
+  seed: string | null;
+  tokenCount: number;
+  warnings: string[];
+}
+
 export const RANDOM_THEME = gql`
   query RandomTheme($setId: ID) {
     randomTheme(setId: $setId)
