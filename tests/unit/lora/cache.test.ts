@@ -1,11 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ByteBoundedLru } from '../../../server/engine/lora/lru.ts';
 import { getMergedModel, MergedModelCache } from '../../../server/engine/lora/merged-model-cache.ts';
 import { randomLora, writeSafetensors } from '../../helpers/lora-writer.ts';
-import { targetLayers, tinyModel } from './tiny-model.ts';
+import { targetLayers, tinyModel, scratchDir } from './tiny-model.ts';
 
 describe('ByteBoundedLru', () => {
   it('evicts least recently used entries when over its byte bound', () => {
@@ -33,7 +32,7 @@ describe('MergedModelCache', () => {
   beforeAll(async () => {
     modelDir = await tinyModel({ externalData: true });
     const layers = targetLayers(join(modelDir, 'unet/model.onnx'), 'unet', (p) => p.includes('attn'));
-    const dir = mkdtempSync(join(tmpdir(), 'lora-cache-'));
+    const dir = scratchDir('lora-cache-');
     files = [1, 2, 3].map((seed) => writeSafetensors(join(dir, `l${seed}.safetensors`), randomLora(layers, { format: 'kohya', rank: 2, alpha: 2, seed }).tensors));
   });
 
@@ -49,7 +48,7 @@ describe('MergedModelCache', () => {
     const first = await cache.get(request(files[0]));
     expect(await cache.get(request(files[0]))).toBe(first);
     // Another copy of the same bytes under another name hits the same entry (keyed by sha256).
-    const copy = join(mkdtempSync(join(tmpdir(), 'lora-copy-')), 'copy.safetensors');
+    const copy = join(scratchDir('lora-copy-'), 'copy.safetensors');
     writeFileSync(copy, readFileSync(files[0]));
     expect(await cache.get(request(copy))).toBe(first);
     const otherWeight = await cache.get(request(files[0], 0.5));

@@ -1,13 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LoraError } from '../../../server/engine/lora/errors.ts';
 import { mergeLoras } from '../../../server/engine/lora/merge.ts';
 import { randomLora, safetensorsBytes, sd2ShapedLora, sdxlShapedLora, writeSafetensors, type TargetLayer } from '../../helpers/lora-writer.ts';
-import { targetLayers, tinyModel } from './tiny-model.ts';
+import { targetLayers, tinyModel, scratchDir } from './tiny-model.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'lora-compat-'));
+const dir = scratchDir('lora-compat-');
 let unet: string;
 let layers: TargetLayer[];
 

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LoraError } from '../../../server/engine/lora/errors.ts';
 import { listLoras, resolveLora } from '../../../server/engine/lora/library.ts';
 import { randomLora, sd2ShapedLora, sdxlShapedLora, writeSafetensors, type TargetLayer } from '../../helpers/lora-writer.ts';
+import { scratchDir } from './tiny-model.ts';
 
 const sd15Layers: TargetLayer[] = [
   { component: 'unet', path: 'down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k', outFeatures: 320, inFeatures: 768 },
@@ -14,7 +14,7 @@ const sd15Layers: TargetLayer[] = [
 ];
 
 function library(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'lora-lib-'));
+  const dir = scratchDir('lora-lib-');
   const sd15 = randomLora(sd15Layers, { format: 'kohya', rank: 8, alpha: 4, seed: 1 });
   writeSafetensors(join(dir, 'ink.safetensors'), sd15.tensors, {
     ss_base_model_version: 'sd_v1',
@@ -59,7 +59,7 @@ describe('LoRA library', () => {
   });
 
   it('lists nothing for a missing folder', async () => {
-    expect(await listLoras(join(tmpdir(), 'no-such-lora-folder-xyz'))).toEqual([]);
+    expect(await listLoras(join(scratchDir('lora-empty-'), 'no-such-folder'))).toEqual([]);
   });
 
   it('resolves names, never paths', async () => {

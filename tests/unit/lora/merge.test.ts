@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LoraError } from '../../../server/engine/lora/errors.ts';
 import { mergeLoras } from '../../../server/engine/lora/merge.ts';
 import { randomLora, writeSafetensors, type GeneratedLora, type RandomLoraOptions, type TargetLayer } from '../../helpers/lora-writer.ts';
-import { layerWeights, maxAbsDiff, referenceMerge, runComponent, runSession, targetLayers, tinyModel, type ReferenceUpdate } from './tiny-model.ts';
+import { layerWeights, maxAbsDiff, referenceMerge, runComponent, runSession, targetLayers, tinyModel, type ReferenceUpdate, scratchDir } from './tiny-model.ts';
 
-const loraDir = mkdtempSync(join(tmpdir(), 'lora-files-'));
+const loraDir = scratchDir('lora-files-');
 let counter = 0;
 
 function writeLora(layers: TargetLayer[], options: RandomLoraOptions): GeneratedLora & { file: string } {
@@ -215,7 +214,7 @@ describe('mergeLoras on the tiny fp16 model, weight by weight', () => {
     const path = join(dir, 'unet/model.onnx');
     const lora = writeLora(targetLayers(path, 'unet'), { format: 'kohya', rank: 4, alpha: 8, seed: 14 });
     const merged = await mergeLoras(path, 'unet', [{ name: 'k', file: lora.file, weight: 0.7 }], { strict: true });
-    const out = mkdtempSync(join(tmpdir(), 'lora-merged-'));
+    const out = scratchDir('lora-merged-');
     writeFileSync(join(out, 'model.onnx'), merged.modelBytes);
     for (const { path: name, data } of merged.externalData ?? []) writeFileSync(join(out, name), data);
     const got = layerWeights(join(out, 'model.onnx'));

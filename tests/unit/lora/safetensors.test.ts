@@ -1,13 +1,13 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SafetensorsFile, withSafetensors } from '../../../server/engine/lora/safetensors.ts';
 import { LoraError } from '../../../server/engine/lora/errors.ts';
 import { safetensorsBytes, writeSafetensors } from '../../helpers/lora-writer.ts';
+import { scratchDir } from './tiny-model.ts';
 
 const fixtures = join(import.meta.dirname, '../../fixtures/lora');
-const dir = mkdtempSync(join(tmpdir(), 'lora-st-'));
+const dir = scratchDir('lora-st-');
 
 async function openError(file: string): Promise<LoraError> {
   const error = await SafetensorsFile.open(file).then(

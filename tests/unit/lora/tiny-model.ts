@@ -3,10 +3,11 @@
  * straight from the protobuf, and a reference merge that patches the initializers with its
  * own plain code (double precision, naive loops) and writes a self-contained model file.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
+import { afterAll } from 'vitest';
 import { forgeModel, type ForgeOptions } from '../../../server/engine/forge/index.ts';
 import { onnx } from '../../../server/engine/forge/onnx.ts';
 import type { GeneratedLayer, TargetLayer } from '../../helpers/lora-writer.ts';
@@ -15,13 +16,22 @@ type Model = InstanceType<typeof onnx.ModelProto>;
 type Tensor = InstanceType<typeof onnx.TensorProto>;
 
 const cache = new Map<string, Promise<string>>();
+const created: string[] = [];
+afterAll(() => created.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** A temporary folder removed after the test file's tests. */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
 
 /** Forges (once per variant and process) a tiny model folder. */
 export function tinyModel(variant: Omit<ForgeOptions, 'outDir' | 'preset'> = {}): Promise<string> {
   const key = JSON.stringify(variant);
   let ready = cache.get(key);
   if (!ready) {
-    const outDir = mkdtempSync(join(tmpdir(), 'lora-tiny-'));
+    const outDir = scratchDir('lora-tiny-');
     ready = forgeModel({ preset: 'tiny', outDir, seed: 5, ...variant }).then(() => outDir);
     cache.set(key, ready);
   }
@@ -145,7 +155,7 @@ export function referenceMerge(modelPath: string, updates: ReferenceUpdate[]): s
     if (patched) writeValues(tensor, patched);
     else if (tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) writeValues(tensor, readValues(tensor, dirname(modelPath)));
   }
-  const file = join(mkdtempSync(join(tmpdir(), 'lora-ref-')), 'model.onnx');
+  const file = join(scratchDir('lora-ref-'), 'model.onnx');
   writeFileSync(file, onnx.ModelProto.encode(model).finish());
   return file;
 }
