@@ -4,6 +4,7 @@
  * the main thread's event-loop delay while jobs ran, and the process's peak RSS (the worker thread included).
  * Usage: node bin/run-ts.mjs bench/engine-child.ts '<json ChildPlan>'
  */
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { EngineWorker } from '../server/worker/engine-client.ts';
@@ -36,6 +37,8 @@ export interface ChildResult {
   jobs: ChildJobResult[];
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   maxRssMiB: number;
+  /** 1/5/15-minute load averages at the end: other work on the machine slows every figure. */
+  loadAverage: number[];
 }
 
 async function main(plan: ChildPlan): Promise<ChildResult> {
@@ -79,6 +82,7 @@ async function main(plan: ChildPlan): Promise<ChildResult> {
     jobs,
     eventLoopDelayMs: { p50: round(delay.percentile(50) / 1e6, 2), p99: round(delay.percentile(99) / 1e6, 2), max: round(delay.max / 1e6, 2) },
     maxRssMiB: round(process.resourceUsage().maxRSS / 1024),
+    loadAverage: loadavg().map((x) => round(x, 2)),
   };
 }
 

@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   engine: async () => ({ run: (await import('./engine.ts')).runEngineBench }),
   deck: async () => ({ run: async () => (await import('./deck.ts')).runDeckBench() }),
   sessions: async () => ({ run: async () => (await import('./sessions.ts')).runSessionsBench() }),
+  'sessions-ab': async () => ({ run: async () => (await import('./sessions.ts')).runSessionsAbBench() }),
   lora: async () => ({ run: async () => (await import('./lora.ts')).run() }),
 };
 

@@ -3,6 +3,7 @@
  * (the first run at a shape allocates), then `runs` more times, on CFG-batch-2 UNet inputs of the given size.
  * Prints one JSON line. Usage: node bin/run-ts.mjs bench/sessions-child.ts '<json SessionPlan>'
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import { round } from './models.ts';
@@ -21,9 +22,11 @@ export interface SessionResult {
   runMs: number[];
   meanRunMs: number;
   maxRssMiB: number;
+  /** 1/5/15-minute load averages at the end: other work on the machine slows every figure. */
+  loadAverage: number[];
 }
 
-function unetFeeds(session: ort.InferenceSession, plan: SessionPlan): Record<string, ort.Tensor> {
+export function unetFeeds(session: ort.InferenceSession, plan: SessionPlan): Record<string, ort.Tensor> {
   const batch = 2;
   const h = plan.height / 8;
   const w = plan.width / 8;
@@ -61,8 +64,11 @@ async function main(plan: SessionPlan): Promise<SessionResult> {
     runMs,
     meanRunMs: round(runMs.reduce((a, b) => a + b, 0) / runMs.length),
     maxRssMiB: round(process.resourceUsage().maxRSS / 1024),
+    loadAverage: loadavg().map((x) => round(x, 2)),
   };
 }
 
-const plan = JSON.parse(process.argv[2] ?? '{}') as SessionPlan;
-process.stdout.write(`${JSON.stringify(await main(plan))}\n`);
+if (process.argv[1]?.endsWith('sessions-child.ts')) {
+  const plan = JSON.parse(process.argv[2] ?? '{}') as SessionPlan;
+  process.stdout.write(`${JSON.stringify(await main(plan))}\n`);
+}

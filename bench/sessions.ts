@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type ort from 'onnxruntime-node';
 import { runChild } from './child.ts';
 import { BENCH_DIR, fullModelDir } from './models.ts';
+import type { AbPlan, AbResult } from './sessions-ab-child.ts';
 import type { SessionPlan, SessionResult } from './sessions-child.ts';
 
 type Options = ort.InferenceSession.SessionOptions;
@@ -59,4 +60,33 @@ export async function runSessionsBench(options: { size?: number; runs?: number }
     fastest,
     results,
   };
+}
+
+/**
+ * `npm run bench -- sessions-ab`: pairs of variants with their runs interleaved in one process (needs the optimised
+ * model that `sessions` saved): fairer than `sessions` on a machine other work keeps busy.
+ */
+export async function runSessionsAbBench(options: { size?: number; rounds?: number } = {}) {
+  const size = options.size ?? 256;
+  const rounds = options.rounds ?? 3;
+  const unetFile = join(await fullModelDir(), 'unet/model.onnx');
+  const optimizedFile = join(BENCH_DIR, 'optimized', 'model.optimized.onnx');
+  if (!existsSync(optimizedFile)) throw new Error(`run \`npm run bench -- sessions\` first (it saves ${optimizedFile})`);
+  const cached: Options = { ...ENGINE, graphOptimizationLevel: 'disabled' };
+  const pairs: [string, SessionPlan['modelFile'], Options, SessionPlan['modelFile'], Options][] = [
+    ['cached optimized (all) vs basic', optimizedFile, cached, unetFile, { ...ENGINE, graphOptimizationLevel: 'basic' }],
+    ['cached arena on vs off', optimizedFile, cached, optimizedFile, { ...cached, enableCpuMemArena: false }],
+    ['cached threads default vs 1', optimizedFile, cached, optimizedFile, { ...cached, intraOpNumThreads: 1 }],
+    ['cached memPattern off vs on', optimizedFile, cached, optimizedFile, { ...cached, enableMemPattern: true }],
+    ['cached sequential vs parallel', optimizedFile, cached, optimizedFile, { ...cached, executionMode: 'parallel' }],
+    ['cached optimized (all) vs extended', optimizedFile, cached, unetFile, { ...ENGINE, graphOptimizationLevel: 'extended' }],
+  ];
+  const results: Record<string, AbResult & { a: Options; b: Options }> = {};
+  for (const [name, fileA, a, fileB, b] of pairs) {
+    console.error(`sessions-ab: ${name}…`);
+    const plan: AbPlan = { a: { modelFile: fileA, options: a, height: size, width: size, runs: 0 }, b: { modelFile: fileB, options: b, height: size, width: size, runs: 0 }, rounds };
+    results[name] = { ...(await runChild<AbResult>('sessions-ab-child.ts', plan)), a, b };
+    console.error(`  ${JSON.stringify(results[name].meanRunMs)}`);
+  }
+  return { notes: `full UNet ${size}x${size}, CFG batch 2; runs interleaved A B A B (${rounds} rounds) after one warm-up run each.`, results };
 }
