@@ -5,7 +5,24 @@ import { createGraphQLError, type Plugin } from 'graphql-yoga';
 export function presentedKey(source: { get(name: string): string | null | undefined }): string | undefined {
   const auth = source.get('authorization');
   if (auth?.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim();
-  return source.get('x-api-key') ?? undefined;
+  return source.get('x-api-key') ?? keyFromCookie(source.get('cookie')) ?? undefined;
+}
+
+/** The browser's key: the cookie set by POST /login (see plugins/login.ts), sent with fetch, WebSocket and <img>. */
+export const API_KEY_COOKIE = 'imagineer_key';
+
+function keyFromCookie(cookie: string | null | undefined): string | undefined {
+  for (const part of (cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === API_KEY_COOKIE) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
 }
 
 export function keyMatches(expected: string, presented: string | undefined): boolean {

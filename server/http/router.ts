@@ -3,6 +3,7 @@ import { healthReport, type ServerServices } from '../graphql/index.ts';
 import { handleBatchRequest } from './batch-route.ts';
 import { serveClient } from './client-page.ts';
 import { serveLoraPreview } from './lora-previews.ts';
+import { refuseWithoutKey } from './plugins/access-gate.ts';
 import { isCrossOrigin } from './same-origin.ts';
 import { sendText, serveFromRoot } from './static-files.ts';
 import { serveThumbnail } from './thumbnails.ts';
@@ -29,6 +30,7 @@ export function createRequestHandler(options: RouterOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       const [rawPath, rawQuery = ''] = (req.url ?? '/').split('?', 2);
+      if (options.apiKey && (await refuseWithoutKey(req, res, options.apiKey, rawPath))) return;
       if (rawPath === yoga.graphqlEndpoint || rawPath.startsWith('/api/')) {
         if (isCrossOrigin(req)) {
           sendText(res, 403, 'cross-origin requests are not accepted');
@@ -36,6 +38,11 @@ export function createRequestHandler(options: RouterOptions) {
         }
         if (Number(req.headers['content-length'] ?? 0) > MAX_REQUEST_BYTES) {
           sendText(res, 413, `request body over ${MAX_REQUEST_BYTES} bytes`);
+          return;
+        }
+        // A chunked body has no length to check up front; every client we serve sends one.
+        if (req.headers['transfer-encoding'] !== undefined && req.headers['content-length'] === undefined) {
+          sendText(res, 411, 'a request body needs a content-length');
           return;
         }
       }

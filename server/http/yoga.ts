@@ -2,12 +2,14 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { buildSchema, type GraphQLContext, type ServerServices } from '../graphql/index.ts';
 import { apiKeyPlugin } from './api-key.ts';
+import { armorPlugin } from './plugins/armor.ts';
+import { jsonOnlyPostsPlugin } from './plugins/json-only.ts';
 
 export type ImagineerYoga = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
 
 /** Yoga at /graphql with GraphiQL (subscriptions over graphql-ws); errors that are not GraphQLErrors are masked. */
 export function createImagineerYoga(services: ServerServices, options: { apiKey?: string; log?: (line: string) => void } = {}): ImagineerYoga {
-  const plugins: Plugin[] = [];
+  const plugins: Plugin[] = [jsonOnlyPostsPlugin(), armorPlugin()];
   if (options.apiKey) plugins.push(apiKeyPlugin(options.apiKey));
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   return createYoga<Record<string, unknown>, GraphQLContext>({
