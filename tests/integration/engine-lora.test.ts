@@ -139,6 +139,13 @@ describe('imagineer generate --lora', () => {
     expect(sidecar.loras).toMatchObject([{ name: 'card_layout', weight: 0.6, sha256, shortHash: sha256.slice(0, 10) }]);
   });
 
+  it('imagineer loras lists the folder with hashes and base models', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [bin, 'loras', '--lora-dir', loraDir], { timeout: 60_000 });
+    const sha256 = createHash('sha256').update(readFileSync(join(loraDir, 'card_layout.safetensors'))).digest('hex');
+    expect(stdout).toMatch(new RegExp(`^card_layout .* ${sha256.slice(0, 10)} +base unknown +rank 4 +modules text_encoder, unet`, 'm'));
+    expect(stdout).toMatch(/^xl_style .* base sdxl/m);
+  });
+
   it('an unknown LoRA fails with its code and message', async () => {
     const run = await promisify(execFile)(
       process.execPath,

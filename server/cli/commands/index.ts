@@ -7,6 +7,7 @@ export const commandLoaders: Record<string, () => Promise<Command>> = {
   forge: async () => (await import('./forge.ts')).forgeCommand,
   models: async () => (await import('./models.ts')).modelsCommand,
   generate: async () => (await import('./generate.ts')).generateCommand,
+  loras: async () => (await import('./loras.ts')).lorasCommand,
   serve: async () => (await import('./serve.ts')).serveCommand,
   info: async () => (await import('./info.ts')).infoCommand,
 };
