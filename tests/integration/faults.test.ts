@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseA1111Parameters } from '../../server/engine/image/a1111-parameters.ts';
+import { readPngTextMap } from '../../server/engine/image/png-read.ts';
 import { DATABASE_FILE_NAME } from '../../server/db/database.ts';
 import { startTestServer, waitUntil, type TestServer } from '../helpers/server.ts';
 
@@ -64,7 +66,12 @@ describe('faults', () => {
     mkdirSync(server.outputDir);
     const next = await finished((await generate('after the fault'))[0]);
     expect(next.status).toBe('SUCCEEDED');
-    expect((await fetch(`${server.url}${next.imageUrl}`)).status).toBe(200);
+    const png = await fetch(`${server.url}${next.imageUrl}`);
+    expect(png.status).toBe(200);
+    // The PNG carries its settings for other tools (A1111 `parameters`) and for us (`imagineer` = the sidecar).
+    const text = readPngTextMap(Buffer.from(await png.arrayBuffer()));
+    expect(parseA1111Parameters(text.parameters)).toMatchObject({ prompt: 'after the fault', steps: 1, width: 64, height: 64 });
+    expect(JSON.parse(text.imagineer)).toMatchObject({ prompt: 'after the fault', steps: 1 });
   }, 120_000);
 
   it('1,000 queued jobs page with Relay cursors without gaps or duplicates, and all cancel', async () => {
