@@ -46,6 +46,7 @@ export const PUBLIC_ERROR_CODES = new Set([
   'ENGINE_CLOSED',
   'INTERRUPTED',
   'CANCELLED',
+  'OUTPUT_WRITE_FAILED',
 ]);
 
 export function errorCodeOf(error: unknown): string | undefined {

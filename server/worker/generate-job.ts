@@ -1,4 +1,4 @@
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { a1111Parameters, buildSidecar, encodePng, writeFileAtomic, writeSidecar, type PngText } from '../engine/image/index.ts';
 import type { LoadedModel } from '../engine/models/index.ts';
 import { summarizeTimings, txt2img, validateTxt2Img, ValidationError, type StepProgress } from '../engine/pipeline.ts';
@@ -54,8 +54,13 @@ export async function runGenerateJob(request: GenerateRequest, context: JobConte
   const text: PngText = { parameters: a1111Parameters(sidecar) };
   if (request.saveMetadata !== false) text.imagineer = JSON.stringify(sidecar);
   const png = await encodePng(result.image, text);
-  await writeFileAtomic(request.outputPath, png);
-  const sidecarPath = request.saveMetadata === false ? '' : await writeSidecar(request.outputPath, sidecar);
+  let sidecarPath = '';
+  try {
+    await writeFileAtomic(request.outputPath, png);
+    if (request.saveMetadata !== false) sidecarPath = await writeSidecar(request.outputPath, sidecar);
+  } catch (error) {
+    throw outputWriteFailed(request.outputPath, error);
+  }
   timings.writeMs = Math.round((performance.now() - writeStarted) * 10) / 10;
   return {
     imagePath: request.outputPath,
@@ -83,4 +88,12 @@ async function modelWithLoras(choices: { name: string; weight: number }[], conte
 
 export function modelNameOf(dir: string, isDemo: boolean): string {
   return isDemo ? 'demo' : basename(dir);
+}
+
+/** A full disk or an unwritable output folder fails the job with words a user can act on (and no absolute path). */
+function outputWriteFailed(outputPath: string, error: unknown): Error {
+  const cause = error as NodeJS.ErrnoException;
+  const where = `${basename(dirname(outputPath))}/${basename(outputPath)}`;
+  const reason = { ENOSPC: 'the disk is full', EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'the file system is read-only', ENOTDIR: 'a path component is a file, not a folder', EEXIST: 'a file stands where the folder should be' }[cause.code ?? ''] ?? cause.message;
+  return Object.assign(new Error(`could not write ${where}: ${reason} (${cause.code ?? 'error'}); check the output folder (output.directory)`), { code: 'OUTPUT_WRITE_FAILED' });
 }

@@ -52,10 +52,9 @@ describe('faults', () => {
     writeFileSync(server.outputDir, 'a file where the output folder should be');
     const failed = await finished((await generate('write error'))[0]);
     expect(failed.status).toBe('FAILED');
-    // The public message is masked by server/graphql/jobs.ts (write errors are not a public code yet: reported);
-    // the cause itself is kept in the job row for the operator.
-    expect(failed.error).toBeTruthy();
-    expect(failed.errorCode).toBeTruthy();
+    expect(failed.errorCode).toBe('OUTPUT_WRITE_FAILED');
+    expect(failed.error).toMatch(/^could not write .*\.png: (a path component is a file, not a folder|a file stands where the folder should be) \((ENOTDIR|EEXIST)\); check the output folder/);
+    expect(failed.error).not.toContain(server.outputDir);
     const db = new Database(path.join(server.dataDir, DATABASE_FILE_NAME), { readonly: true });
     const stored = db.prepare('SELECT error FROM jobs WHERE status = ? ORDER BY id DESC LIMIT 1').get('FAILED') as { error: string };
     db.close();
