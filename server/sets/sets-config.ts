@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 import { parseDocument } from 'yaml';
 
@@ -26,7 +26,8 @@ export interface SetsConfig {
 export function readSetsConfig(setsDir: string): SetsConfig {
   const file = join(setsDir, SETS_CONFIG_FILE);
   const fail = (problem: string): never => {
-    throw new SetError(`sets config ${file}: ${problem}`, 'INVALID_CONFIG');
+    // Named relative to the sets folder: the message reaches API clients, who need no absolute paths.
+    throw new SetError(`sets config ${basename(setsDir)}/${SETS_CONFIG_FILE}: ${problem}`, 'INVALID_CONFIG');
   };
 
   let text: string;
