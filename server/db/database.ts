@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -16,6 +16,8 @@ export interface OpenedDatabase {
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
 export const DATABASE_FILE_NAME = 'imagineer.db';
+/** Written when a data directory's database is first created, so a database that later goes missing is noticed. */
+export const DATABASE_MARKER_NAME = 'imagineer.db.created';
 
 /** The database file exists but cannot be used; never replaced silently, the user decides. */
 export class DatabaseUnusableError extends Error {
@@ -23,12 +25,9 @@ export class DatabaseUnusableError extends Error {
   constructor(
     readonly file: string,
     cause: unknown,
+    advice = 'it is left untouched: move it aside to start with an empty history, or restore a backup',
   ) {
-    super(
-      `the job database ${file} cannot be opened (${cause instanceof Error ? cause.message : String(cause)}); ` +
-        'it is left untouched: move it aside to start with an empty history, or restore a backup',
-      { cause },
-    );
+    super(`the job database ${file} cannot be opened (${cause instanceof Error ? cause.message : String(cause)}); ${advice}`, { cause });
   }
 }
 
@@ -36,6 +35,15 @@ export class DatabaseUnusableError extends Error {
 export function openDatabase(dataDir: string): OpenedDatabase {
   mkdirSync(dataDir, { recursive: true });
   const file = path.join(dataDir, DATABASE_FILE_NAME);
+  const marker = path.join(dataDir, DATABASE_MARKER_NAME);
+  const isNew = !existsSync(file);
+  if (isNew && existsSync(marker)) {
+    throw new DatabaseUnusableError(
+      file,
+      new Error(`the file is missing, but a database was created in this folder on ${readFileSync(marker, 'utf8').trim()}`),
+      `restore it from a backup, or delete ${marker} to start with an empty history`,
+    );
+  }
   let sqlite: Database.Database | undefined;
   try {
     sqlite = new Database(file);
@@ -47,6 +55,7 @@ export function openDatabase(dataDir: string): OpenedDatabase {
     if (quick !== 'ok') throw new Error(`integrity check: ${String(quick)}`);
     const db = drizzle(sqlite, { schema });
     migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    if (isNew) writeFileSync(marker, `${new Date().toISOString()}\n`);
     const opened = sqlite;
     return {
       db,

@@ -2,14 +2,14 @@
  * Faults (issue 10, item 5): a write error fails only its job, a corrupt database is reported and left alone,
  * 1,000 queued jobs page and cancel correctly.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseA1111Parameters } from '../../server/engine/image/a1111-parameters.ts';
 import { readPngTextMap } from '../../server/engine/image/png-read.ts';
-import { DATABASE_FILE_NAME } from '../../server/db/database.ts';
+import { DATABASE_FILE_NAME, DATABASE_MARKER_NAME, openDatabase } from '../../server/db/database.ts';
 import { startTestServer, waitUntil, type TestServer } from '../helpers/server.ts';
 
 interface JobState {
@@ -113,4 +113,21 @@ describe('database faults', () => {
       rmSync(root, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('a database that went missing is reported at start, not silently replaced', () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'imagineer-faults-'));
+    try {
+      openDatabase(dataDir).close();
+      expect(readFileSync(path.join(dataDir, DATABASE_MARKER_NAME), 'utf8')).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+      openDatabase(dataDir).close();
+      rmSync(path.join(dataDir, DATABASE_FILE_NAME));
+      expect(() => openDatabase(dataDir)).toThrow(/imagineer\.db cannot be opened \(the file is missing, but a database was created in this folder on .*\); restore it from a backup, or delete .*imagineer\.db\.created/);
+      expect(existsSync(path.join(dataDir, DATABASE_FILE_NAME))).toBe(false);
+      rmSync(path.join(dataDir, DATABASE_MARKER_NAME));
+      openDatabase(dataDir).close();
+      expect(existsSync(path.join(dataDir, DATABASE_FILE_NAME))).toBe(true);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
