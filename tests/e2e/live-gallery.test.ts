@@ -2,9 +2,12 @@
  * The built client in headless Chromium against a real server on the tiny forged model: each test drives the UI
  * the way a person would and checks what the page shows. Screenshots land in tests/e2e/screenshots/.
  */
-import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { crc32 } from 'node:zlib';
+import sharp from 'sharp';
 import { chromium, type Browser, type Page, type WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildClientIfStale, clientDistDir } from '../../client/build-if-stale.mjs';
@@ -276,7 +279,42 @@ describe.skipIf(!existsSync(CHROMIUM))('live gallery in a browser', () => {
     await screenshot('phone-generate');
   });
 
+  it('restores the settings of a dropped AUTOMATIC1111 PNG into Generate', async () => {
+    const parameters = 'a castle in the clouds, <lora:card_layout:0.6>\nNegative prompt: blurry\nSteps: 17, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 6.5, Seed: 987654321, Size: 512x720, Model: v1-5';
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#336699' } }).png().toBuffer();
+    const folder = mkdtempSync(path.join(tmpdir(), 'imagineer-png-'));
+    const file = path.join(folder, 'a1111-settings.png');
+    writeFileSync(file, withTextChunk(png, 'parameters', parameters));
+    await open('#/generate');
+    await page.getByLabel(/Load settings from a PNG/).setInputFiles(file);
+    await page.getByTestId('png-restored').filter({ hasText: 'Settings restored from a1111-settings.png' }).waitFor({ timeout: UI_TIMEOUT });
+    expect(await page.getByLabel('Prompt', { exact: true }).inputValue()).toBe('a castle in the clouds,');
+    expect(await page.getByLabel('Negative prompt').inputValue()).toBe('blurry');
+    expect(await page.getByLabel('Steps').inputValue()).toBe('17');
+    expect([await page.getByLabel('Width').inputValue(), await page.getByLabel('Height').inputValue()]).toEqual(['512', '720']);
+    expect(await page.getByLabel('Seed', { exact: true }).inputValue()).toBe('987654321');
+    expect(await page.getByLabel('Scheduler').inputValue()).toBe('dpmpp_2m_karras');
+    await screenshot('generate-restored');
+
+    const plain = path.join(folder, 'plain.png');
+    writeFileSync(plain, png);
+    await page.getByLabel(/Load settings from a PNG/).setInputFiles(plain);
+    await page.getByTestId('png-restored').filter({ hasText: 'plain.png holds no generation settings' }).waitFor({ timeout: UI_TIMEOUT });
+    rmSync(folder, { recursive: true, force: true });
+  });
+
   it('raised no uncaught errors in the page', () => {
     expect(pageErrors).toEqual([]);
   });
 });
+
+/** A PNG with one tEXt chunk after IHDR, as AUTOMATIC1111 writes its `parameters`. */
+function withTextChunk(png: Buffer, keyword: string, text: string): Buffer {
+  const body = Buffer.concat([Buffer.from(keyword, 'latin1'), Buffer.from([0]), Buffer.from(text, 'latin1')]);
+  const type = Buffer.from('tEXt', 'latin1');
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(body.length);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([type, body])));
+  return Buffer.concat([png.subarray(0, 33), length, type, body, crc, png.subarray(33)]);
+}
