@@ -75,6 +75,13 @@ export async function startBatch(services: ServerServices, request: BatchRequest
     }),
   );
   const limits = { schedulers: engine.schedulers, rngs: engine.rngs, loraNames: plan.loras.length > 0 ? await services.loraNames() : [] };
+  if (!request.loras) {
+    // The set's own LoRAs: a missing file is the set's problem, so say which set and which file.
+    const missing = plan.loras.find((l) => !limits.loraNames.includes(l.name));
+    if (missing) {
+      throw badUserInput('setId', `set "${request.setId}" uses the LoRA "${missing.name}", but ${missing.name}.safetensors is not in the LoRA folder; nothing was queued`);
+    }
+  }
   const parameters = plan.items.map(
     (item) =>
       validateGenerateInput(

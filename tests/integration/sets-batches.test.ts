@@ -83,4 +83,20 @@ describe('card set batches on disk', () => {
     const after = await server.gql<{ jobs: { totalCount: number } }>('{ jobs(first: 1) { totalCount } }');
     expect(after.data!.jobs.totalCount).toBe(before.data!.jobs.totalCount);
   });
+
+  it('refuses a set whose LoRA file is missing, naming the set and the file, with nothing queued', async () => {
+    const setsDir = server.config.sets.directory;
+    writeFileSync(path.join(setsDir, 'styled.csv'), 'name\nfirst\n');
+    const config = readFileSync(path.join(setsDir, 'config.yaml'), 'utf8');
+    writeFileSync(
+      path.join(setsDir, 'config.yaml'),
+      config.replace(/^sets:\n/m, 'sets:\n  styled:\n    name: Styled\n    description: a set with a LoRA nobody installed\n    csv_path: styled.csv\n    prompt_template: "{name}"\n    width: 512\n    height: 512\n    loras:\n      - name: card_layout\n        weight: 0.6\n'),
+    );
+    const before = await server.gql<{ jobs: { totalCount: number } }>('{ jobs(first: 1) { totalCount } }');
+    const refused = await server.gql(`mutation { generateBatch(input: { setId: "styled", theme: "x" }) { batch { id } } }`);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(refused.errors?.[0]?.message).toBe('set "styled" uses the LoRA "card_layout", but card_layout.safetensors is not in the LoRA folder; nothing was queued');
+    const after = await server.gql<{ jobs: { totalCount: number } }>('{ jobs(first: 1) { totalCount } }');
+    expect(after.data!.jobs.totalCount).toBe(before.data!.jobs.totalCount);
+  });
 });
