@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { healthReport, type ServerServices } from '../graphql/index.ts';
 import { handleBatchRequest } from './batch-route.ts';
+import { serveBatchZip } from './batch-zip.ts';
 import { serveClient } from './client-page.ts';
 import { serveLoraPreview } from './lora-previews.ts';
 import { refuseWithoutKey } from './plugins/access-gate.ts';
@@ -57,6 +58,11 @@ export function createRequestHandler(options: RouterOptions) {
       }
       if (rawPath === '/api/generate/batch') {
         await handleBatchRequest(req, res, services, options.apiKey);
+        return;
+      }
+      const zip = rawPath.match(/^\/api\/batches\/([^/]+)\/zip$/);
+      if (zip && req.method === 'GET') {
+        serveBatchZip(req, res, services, options.outputDir(), zip[1]);
         return;
       }
       if (rawPath.startsWith('/lora-previews/')) {

@@ -52,6 +52,11 @@ describe('card set batches on disk', () => {
     expect(manifest.theme).toBe('stained glass');
     expect(manifest.items.map((i) => i.item)).toEqual(signs);
     expect(manifest.items.map((i) => i.seed)).toEqual(signs.map((_, i) => String(7 + i)));
+    const zip = await fetch(`${server.url}/api/batches/${encodeURIComponent(batch.id)}/zip`);
+    expect(zip.headers.get('content-type')).toBe('application/zip');
+    const names = zipEntryNames(Buffer.from(await zip.arrayBuffer()));
+    expect(names.sort()).toEqual(files.filter((f) => /\.(png|json)$/.test(f)).map((f) => `${batch.directory}/${f}`).sort());
+    expect((await fetch(`${server.url}/api/batches/QmF0Y2g6OTk5/zip`)).status).toBe(404);
     const aries = files.find((f) => f.endsWith('_aries.json'))!;
     const sidecar = JSON.parse(readFileSync(path.join(server.outputDir, batch.directory, aries), 'utf8')) as { seed: string; prompt: string };
     expect(sidecar.seed).toBe('7');
@@ -100,3 +105,17 @@ describe('card set batches on disk', () => {
     expect(after.data!.jobs.totalCount).toBe(before.data!.jobs.totalCount);
   });
 });
+
+/** Entry names from a zip's central directory (enough to check what a download holds). */
+function zipEntryNames(zip: Buffer): string[] {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const count = zip.readUInt16LE(end + 10);
+  let offset = zip.readUInt32LE(end + 16);
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const nameLength = zip.readUInt16LE(offset + 28);
+    names.push(zip.toString('utf8', offset + 46, offset + 46 + nameLength));
+    offset += 46 + nameLength + zip.readUInt16LE(offset + 30) + zip.readUInt16LE(offset + 32);
+  }
+  return names;
+}
