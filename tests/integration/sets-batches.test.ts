@@ -33,6 +33,15 @@ function filesOf(directory: string): string[] {
   return readdirSync(path.join(server.outputDir, directory)).sort();
 }
 
+/** Adds a set `id` (512×512, its CSV `id.csv`) to the server's sets folder; `yaml` holds the entry's other keys, indented. */
+function addSet(id: string, csv: string, yaml: string): void {
+  const setsDir = server.config.sets.directory;
+  writeFileSync(path.join(setsDir, `${id}.csv`), csv);
+  const config = readFileSync(path.join(setsDir, 'config.yaml'), 'utf8');
+  const entry = `  ${id}:\n    name: ${id}\n    csv_path: ${id}.csv\n    width: 512\n    height: 512\n${yaml}`;
+  writeFileSync(path.join(setsDir, 'config.yaml'), config.replace(/^sets:\n/m, `sets:\n${entry}`));
+}
+
 const stems = (files: string[], ext: string) => files.filter((f) => f.endsWith(ext)).map((f) => f.replace(/^\d{8}_\d{6}_/, '').replace(ext, ''));
 
 describe('card set batches on disk', () => {
@@ -75,13 +84,7 @@ describe('card set batches on disk', () => {
   });
 
   it('refuses a set whose CSV lacks a template column, with nothing queued', async () => {
-    const setsDir = server.config.sets.directory;
-    writeFileSync(path.join(setsDir, 'broken.csv'), 'name\nfirst\nsecond\n');
-    const config = readFileSync(path.join(setsDir, 'config.yaml'), 'utf8');
-    writeFileSync(
-      path.join(setsDir, 'config.yaml'),
-      config.replace(/^sets:\n/m, 'sets:\n  broken:\n    name: Broken\n    description: a template column the CSV lacks\n    csv_path: broken.csv\n    prompt_template: "{name} holding {prop}"\n    width: 512\n    height: 512\n'),
-    );
+    addSet('broken', 'name\nfirst\nsecond\n', '    description: a template column the CSV lacks\n    prompt_template: "{name} holding {prop}"\n');
     const before = await server.gql<{ jobs: { totalCount: number } }>('{ jobs(first: 1) { totalCount } }');
     const refused = await server.gql(`mutation { generateBatch(input: { setId: "broken", theme: "x" }) { batch { id } } }`);
     expect(refused.errors?.[0]?.message).toMatch(/broken.*prop|prop.*broken/);
@@ -90,13 +93,7 @@ describe('card set batches on disk', () => {
   });
 
   it('refuses a set whose LoRA file is missing, naming the set and the file, with nothing queued', async () => {
-    const setsDir = server.config.sets.directory;
-    writeFileSync(path.join(setsDir, 'styled.csv'), 'name\nfirst\n');
-    const config = readFileSync(path.join(setsDir, 'config.yaml'), 'utf8');
-    writeFileSync(
-      path.join(setsDir, 'config.yaml'),
-      config.replace(/^sets:\n/m, 'sets:\n  styled:\n    name: Styled\n    description: a set with a LoRA nobody installed\n    csv_path: styled.csv\n    prompt_template: "{name}"\n    width: 512\n    height: 512\n    loras:\n      - name: card_layout\n        weight: 0.6\n'),
-    );
+    addSet('styled', 'name\nfirst\n', '    description: a set with a LoRA nobody installed\n    prompt_template: "{name}"\n    loras:\n      - name: card_layout\n        weight: 0.6\n');
     const before = await server.gql<{ jobs: { totalCount: number } }>('{ jobs(first: 1) { totalCount } }');
     const refused = await server.gql(`mutation { generateBatch(input: { setId: "styled", theme: "x" }) { batch { id } } }`);
     expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');

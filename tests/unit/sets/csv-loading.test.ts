@@ -2,8 +2,8 @@ import { fileURLToPath } from 'node:url';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { getSet, listSets, MAX_CSV_BYTES, readSetCsv, SetError } from '../../../server/sets/index.ts';
-import { FRUITS_CSV, makeSetsDir, setEntry } from './temp-sets.ts';
+import { getSet, listSets, MAX_CSV_BYTES, readSetCsv } from '../../../server/sets/index.ts';
+import { FRUITS_CSV, makeSetsDir, setEntry, setErrorOf } from './temp-sets.ts';
 
 const QUOTED_FIXTURE = fileURLToPath(new URL('../../fixtures/sets/quoted_bom.csv', import.meta.url));
 
@@ -16,17 +16,6 @@ function setsDir(...args: Parameters<typeof makeSetsDir>): string {
   const { dir, cleanup } = makeSetsDir(...args);
   cleanups.push(cleanup);
   return dir;
-}
-
-/** The SetError thrown by `fn`, failing the test when none is. */
-function setErrorOf(fn: () => unknown): SetError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SetError);
-    return error as SetError;
-  }
-  throw new Error('expected a SetError');
 }
 
 describe('readSetCsv', () => {

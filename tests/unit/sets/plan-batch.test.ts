@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { planBatch, SetError } from '../../../server/sets/index.ts';
-import { FRUITS_CSV, makeSetsDir, setEntry } from './temp-sets.ts';
+import { planBatch } from '../../../server/sets/index.ts';
+import { FRUITS_CSV, makeSetsDir, setEntry, setErrorOf } from './temp-sets.ts';
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -15,16 +15,6 @@ function setsDir(...args: Parameters<typeof makeSetsDir>): string {
 }
 const fruitsDir = (entry: Record<string, unknown> = {}, csv = FRUITS_CSV) =>
   setsDir({ sets: { fruits: setEntry(entry) } }, { 'fruits.csv': csv });
-
-function setErrorOf(fn: () => unknown): SetError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SetError);
-    return error as SetError;
-  }
-  throw new Error('expected a SetError');
-}
 
 describe('planBatch', () => {
   it('builds "base, theme, template, style" per row with the set size and negative prompt', () => {

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { expect } from 'vitest';
 import { stringify } from 'yaml';
+import { SetError } from '../../../server/sets/index.ts';
 
 export const SHIPPED_SETS_DIR = new URL('../../../sets/', import.meta.url).pathname;
 
@@ -28,4 +30,15 @@ export function makeSetsDir(config: { themes?: string[]; sets: Record<string, un
   writeFileSync(join(dir, 'config.yaml'), typeof config === 'string' ? config : stringify(config));
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The SetError thrown by `fn`, failing the test when none is. */
+export function setErrorOf(fn: () => unknown): SetError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(SetError);
+    return error as SetError;
+  }
+  throw new Error('expected a SetError');
 }
