@@ -8,7 +8,7 @@ import { createGenerator } from './rng/index.ts';
 import { createScheduler, type Scheduler } from './schedulers/index.ts';
 
 export { CancelledError, ValidationError } from './pipeline/errors.ts';
-export { imageSeeds, validateTxt2Img, type Txt2ImgParams, type Txt2ImgSettings, type ValidationLimits } from './pipeline/validate.ts';
+export { DECODER_NAMES, imageSeeds, validateTxt2Img, type DecoderName, type Txt2ImgParams, type Txt2ImgSettings, type ValidationLimits } from './pipeline/validate.ts';
 
 /** SD1.5 VAE scaling factor: latents are divided by it before decoding. */
 export const VAE_SCALING_FACTOR = 0.18215;

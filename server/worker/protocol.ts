@@ -1,4 +1,5 @@
 import type { RngName } from '../engine/rng/index.ts';
+import type { DecoderName } from '../engine/pipeline/validate.ts';
 import type { SchedulerName } from '../engine/schedulers/index.ts';
 import type { AppliedLora } from './lora-sessions.ts';
 
@@ -33,6 +34,8 @@ export interface GenerateRequest {
   rng?: RngName;
   scheduler: SchedulerName;
   loras?: { name: string; weight: number }[];
+  /** `full` (default) or `tiny` (the TAESD decoder; refused when the engine has none). */
+  decoder?: DecoderName;
   /** `.png`; the JSON sidecar goes next to it. */
   outputPath: string;
   /** false: no sidecar (output.save_metadata). */

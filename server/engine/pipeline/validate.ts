@@ -9,6 +9,10 @@ export const GUIDANCE_MAX = 30;
 export const PROMPT_MAX_CHARS = 2000;
 export const DEFAULT_MAX_PIXELS = 1024 * 1024;
 
+/** Which VAE decoder turns the final latents into pixels: the model's own, or a TAESD-architecture tiny one. */
+export const DECODER_NAMES = ['full', 'tiny'] as const;
+export type DecoderName = (typeof DECODER_NAMES)[number];
+
 /** A request as callers give it: seed optional and in any bigint-safe form. */
 export interface Txt2ImgParams {
   prompt: string;
@@ -20,6 +24,8 @@ export interface Txt2ImgParams {
   seed?: bigint | string | number;
   rng?: RngName;
   scheduler: SchedulerName;
+  /** Default `full`. */
+  decoder?: DecoderName;
 }
 
 /** A checked request: every field present, the seed fixed. */
@@ -33,6 +39,7 @@ export interface Txt2ImgSettings {
   seed: bigint;
   rng: RngName;
   scheduler: SchedulerName;
+  decoder: DecoderName;
 }
 
 export interface ValidationLimits {
@@ -66,7 +73,11 @@ export function validateTxt2Img(params: Txt2ImgParams, limits: ValidationLimits 
     throw new ValidationError('rng', `rng must be one of ${RNG_NAMES.join(', ')}, got ${JSON.stringify(rng)}`);
   }
   const seed = checkSeed(params.seed, rng);
-  return { prompt, negativePrompt, width, height, steps, guidanceScale, seed, rng, scheduler };
+  const decoder = params.decoder ?? 'full';
+  if (!DECODER_NAMES.includes(decoder)) {
+    throw new ValidationError('decoder', `decoder must be one of ${DECODER_NAMES.join(', ')}, got ${JSON.stringify(decoder)}`);
+  }
+  return { prompt, negativePrompt, width, height, steps, guidanceScale, seed, rng, scheduler, decoder };
 }
 
 /** Seeds of a multi-image request: seed, seed + 1, …; each must stay in range for the RNG. */
