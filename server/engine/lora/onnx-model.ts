@@ -141,7 +141,7 @@ function externalEntry(tensor: TensorProto, key: string): string | undefined {
 }
 
 /** The raw little-endian bytes of an initializer, wherever they are stored. */
-function tensorBytes(component: OnnxComponent, tensor: TensorProto): Uint8Array | undefined {
+export function tensorBytes(component: OnnxComponent, tensor: TensorProto): Uint8Array | undefined {
   if (tensor.dataLocation === DataLocation.EXTERNAL) {
     const location = externalEntry(tensor, 'location') ?? '';
     const data = component.externalFiles.get(location);
