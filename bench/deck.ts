@@ -28,7 +28,7 @@ const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
 export async function runDeckBench(options: { steps?: number } = {}) {
   const steps = options.steps ?? 2;
-  const engine = await EngineWorker.start({ modelDir: await tinyModelDir(), device: 'cpu', threads: 0 }, { log: () => {} });
+  const engine = await EngineWorker.start({ modelDir: await tinyModelDir(), device: 'cpu', threads: 0, dataDir: join(BENCH_DIR, 'data') }, { log: () => {} });
   try {
     await engine.generate('warm-up', request(0, steps));
     const singleStarted = performance.now();

@@ -42,7 +42,7 @@ export interface ChildResult {
 }
 
 async function main(plan: ChildPlan): Promise<ChildResult> {
-  const engine = await EngineWorker.start({ modelDir: plan.modelDir, device: 'cpu', threads: plan.threads ?? 0 }, { log: () => {} });
+  const engine = await EngineWorker.start({ modelDir: plan.modelDir, device: 'cpu', threads: plan.threads ?? 0, dataDir: join(BENCH_DIR, 'data') }, { log: () => {} });
   const readyMs = performance.now();
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();

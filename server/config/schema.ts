@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RNG_NAMES, type RngName } from '../engine/rng/index.ts';
 import { SCHEDULER_NAMES, type SchedulerName } from '../engine/schedulers/index.ts';
+import { DECODER_NAMES } from '../engine/pipeline/validate.ts';
 
 export const DEVICES = ['auto', 'cuda', 'dml', 'coreml', 'cpu'] as const;
 const SCHEDULERS = SCHEDULER_NAMES as [SchedulerName, ...SchedulerName[]];
@@ -29,6 +30,17 @@ export const configSchema = z.strictObject({
       rng: z.enum(RNGS).default('torch'),
       num_images: z.number().int().min(1).max(64).default(1),
       max_pixels: z.number().int().min(4096).max(2048 * 2048).default(1024 * 1024),
+      /** The "fast draft" preset: few-step LCM with the LCM-LoRA (see README, "Fast drafts"). */
+      fast_draft: z
+        .strictObject({
+          lora: z.string().regex(/^[^/\\]+$/, { message: 'must be a LoRA name (a file stem in lora.directory), not a path' }).default('lcm-lora-sdv1-5'),
+          lora_weight: z.number().min(0).max(2).default(1),
+          steps: z.number().int().min(1).max(16).default(4),
+          guidance_scale: z.number().min(1).max(2).default(1),
+          scheduler: z.enum(SCHEDULERS).default('lcm'),
+          decoder: z.enum(DECODER_NAMES).default('tiny'),
+        })
+        .prefault({}),
     })
     .prefault({}),
   output: z
@@ -61,6 +73,10 @@ export const configSchema = z.strictObject({
       device: z.enum(DEVICES).default('auto'),
       mixed_precision: z.enum(['no', 'fp16']).default('no'),
       threads: z.number().int().min(0).max(1024).default(0),
+      // ONNX Runtime's optimised graphs kept under <data_dir>/cache/optimized (per model and LoRA set); 0 turns it off.
+      optimized_cache_gb: z.number().min(0).max(100_000).default(20),
+      // One UNet step and a decode at generation.width × height right after loading, so the first job runs at full speed.
+      warmup: z.boolean().default(true),
     })
     .prefault({}),
   server: z

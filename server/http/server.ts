@@ -11,6 +11,7 @@ import { createRequestHandler } from './router.ts';
 import { attachGraphqlWs } from './websocket.ts';
 import { createImagineerYoga } from './yoga.ts';
 import { listLoraNames } from './lora-names.ts';
+import { engineOptionsFromConfig } from '../worker/engine-options.ts';
 
 export interface ServerOptions {
   config: LoadedConfig;
@@ -56,15 +57,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const engine =
     options.engine ??
     startEngineRunner({
-      modelDir: config.model.default,
+      ...engineOptionsFromConfig(config),
       modelName: config.model.default,
-      device: config.hardware.device,
-      threads: config.hardware.threads,
-      maxPixels: config.generation.max_pixels,
-      dataDir: config.server.data_dir,
-      loraDir: config.lora.directory,
-      loraStrict: config.lora.strict,
-      loraCacheMb: config.lora.cache_mb,
       saveMetadata: () => config.output.save_metadata,
       log,
     });

@@ -6,7 +6,7 @@
  */
 import { basename, join } from 'node:path';
 import { ByteBoundedLru, hashFile, mergeLoras, resolveLora, type LoraReport, type MergedModel } from '../engine/lora/index.ts';
-import { MODEL_FILES, ModelSession, TextEncoderModel, UnetModel, type LoadedModel, type SessionSettings } from '../engine/models/index.ts';
+import { MODEL_FILES, ModelSession, OptimizedModelCache, TextEncoderModel, UnetModel, type LoadedModel, type SessionSettings } from '../engine/models/index.ts';
 
 export interface LoraChoice {
   name: string;
@@ -29,7 +29,8 @@ export interface AppliedLora {
 }
 
 export interface LoraSessionOptions {
-  directory: string;
+  /** Several folders: searched in order (the demo model's own LoRA folder comes first). */
+  directory: string | readonly string[];
   strict: boolean;
   /** lora.cache_mb. */
   cacheMb: number;
@@ -44,9 +45,21 @@ interface MergedSessions {
   bytes: number;
 }
 
+/** Kept with a merged UNet in the optimised-model cache, so a hit needs no merge at all. */
+interface CachedMergeReports {
+  reports: { unet: LoraReport[]; textEncoder: LoraReport[] };
+  /** False when no LoRA touches the text encoder (no merged text encoder was saved). */
+  textEncoderMerged: boolean;
+}
+
 export interface LoraModel {
   model: LoadedModel;
   loras: AppliedLora[];
+}
+
+interface ActiveLora extends LoraChoice {
+  file: string;
+  hashes: { sha256: string; autoV2: string };
 }
 
 export class LoraSessions {
@@ -82,7 +95,7 @@ export class LoraSessions {
     if (sessions) {
       this.log(`lora: merged model for ${label} reused from the cache`);
     } else {
-      sessions = await this.merge(active);
+      sessions = (await this.fromDiskCache(active)) ?? (await this.merge(active));
       this.cache.set(key, sessions);
     }
     const { unet, textEncoder, reports } = sessions;
@@ -99,7 +112,42 @@ export class LoraSessions {
     }
   }
 
-  private async merge(loras: { name: string; file: string; weight: number }[]): Promise<MergedSessions> {
+  /** Cache keys for the merged components: the base files, strictness and each LoRA's content hash and weight. */
+  private cacheKey(component: 'unet' | 'text_encoder', loras: readonly ActiveLora[]): string | undefined {
+    const file = join(this.base.dir, component === 'unet' ? MODEL_FILES.unet : MODEL_FILES.textEncoder);
+    const parts = ['lora', component, ...OptimizedModelCache.fileIdentity(file), this.options.strict, loras.map((l) => [l.hashes.sha256, l.weight])];
+    return this.settings.cache?.key(this.settings.provider, parts);
+  }
+
+  /** Merged sessions saved by an earlier merge of the same set: opened as they are, without merging again. */
+  private async fromDiskCache(loras: readonly ActiveLora[]): Promise<MergedSessions | undefined> {
+    const unetKey = this.cacheKey('unet', loras);
+    const textKey = this.cacheKey('text_encoder', loras);
+    if (!unetKey || !textKey) return undefined;
+    const started = performance.now();
+    const unetFile = join(this.base.dir, MODEL_FILES.unet);
+    const unetHit = await ModelSession.fromCache<CachedMergeReports>(unetFile, this.settings, unetKey);
+    const extra = unetHit?.entry.extra;
+    if (!unetHit || !extra) {
+      await unetHit?.session.dispose();
+      return undefined;
+    }
+    let textEncoder: TextEncoderModel | undefined;
+    let bytes = unetHit.entry.bytes;
+    if (extra.textEncoderMerged) {
+      const textHit = await ModelSession.fromCache(join(this.base.dir, MODEL_FILES.textEncoder), this.settings, textKey);
+      if (!textHit) {
+        await unetHit.session.dispose();
+        return undefined;
+      }
+      textEncoder = await TextEncoderModel.create(textHit.session);
+      bytes += textHit.entry.bytes;
+    }
+    this.log(`lora: merged model for ${loras.map((l) => `${l.name}:${l.weight}`).join(', ')} opened from the optimised-model cache in ${Math.round(performance.now() - started)} ms`);
+    return { unet: UnetModel.create(unetHit.session), textEncoder, reports: extra.reports, bytes };
+  }
+
+  private async merge(loras: readonly ActiveLora[]): Promise<MergedSessions> {
     const started = performance.now();
     const requests = loras.map(({ name, file, weight }) => ({ name, file, weight }));
     const strict = { strict: this.options.strict };
@@ -110,16 +158,20 @@ export class LoraSessions {
     const unetReports = merged.reports;
     let bytes = modelSize(merged);
     const mergedMs = performance.now() - started;
-    const unetSession = await ModelSession.fromBytes(unetFile, merged.modelBytes, this.settings, merged.externalData);
+    // The text encoder is merged before the UNet session is built so that the UNet's cache entry can record both reports.
+    const text = await mergeLoras(textFile, 'text_encoder', requests, strict);
+    const textEncoderMerged = text.reports.some((r) => r.matched > 0);
+    const reports = { unet: unetReports, textEncoder: text.reports };
+    const cacheExtra: CachedMergeReports = { reports, textEncoderMerged };
+    const unetSession = await ModelSession.fromBytes(unetFile, merged.modelBytes, this.settings, merged.externalData, this.cacheKey('unet', loras), cacheExtra);
     merged = undefined;
     let textSession: ModelSession | undefined;
     try {
       const unet = UnetModel.create(unetSession);
-      const text = await mergeLoras(textFile, 'text_encoder', requests, strict);
       let textEncoder: TextEncoderModel | undefined;
-      if (text.reports.some((r) => r.matched > 0)) {
+      if (textEncoderMerged) {
         bytes += modelSize(text);
-        textSession = await ModelSession.fromBytes(textFile, text.modelBytes, this.settings, text.externalData);
+        textSession = await ModelSession.fromBytes(textFile, text.modelBytes, this.settings, text.externalData, this.cacheKey('text_encoder', loras));
         textEncoder = await TextEncoderModel.create(textSession);
       }
       this.merges++;
@@ -128,7 +180,7 @@ export class LoraSessions {
         `lora: merged ${loras.map((l) => `${l.name}:${l.weight}`).join(', ')} into ${basename(this.base.dir)} in ${Math.round(totalMs)} ms ` +
           `(UNet merge ${Math.round(mergedMs)} ms; ${Math.round(bytes / 2 ** 20)} MiB cached)`,
       );
-      return { unet, textEncoder, reports: { unet: unetReports, textEncoder: text.reports }, bytes };
+      return { unet, textEncoder, reports, bytes };
     } catch (error) {
       await unetSession.dispose();
       await textSession?.dispose();

@@ -12,10 +12,16 @@ export interface EngineOptions {
   threads: number;
   /** width × height cap (generation.max_pixels). */
   maxPixels?: number;
-  /** Where `demo` is forged: `<dataDir>/models/demo`. Defaults to ./data. */
-  dataDir?: string;
+  /** Where `demo` is forged (`<dataDir>/models/demo`) and optimised graphs are cached (`<dataDir>/cache/optimized`). */
+  dataDir: string;
+  /** Bound on the optimised-graph cache, GiB; 0 or absent: no cache. */
+  optimizedCacheGb?: number;
+  /** After loading, one step and one decode at this size so the first job does not pay for the first run at a size. */
+  warmup?: { width: number; height: number };
   /** lora.directory: jobs name LoRAs, resolved here. Absent: jobs with LoRAs are refused. */
   loraDir?: string;
+  /** generation.fast_draft.lora: with the demo model, a matching LCM-LoRA of this name is forged into `<demo>/loras`. */
+  fastDraftLora?: string;
   /** lora.strict: a LoRA key that matches no layer fails the job instead of warning. */
   loraStrict?: boolean;
   /** lora.cache_mb: bound on the merged models kept between jobs (default 4096). */
@@ -70,6 +76,8 @@ export interface EngineInfo {
   provider: string;
   isDemo: boolean;
   schedulers: string[];
+  /** The decoders `GenerateRequest.decoder` may name; absent: `full` only. */
+  decoders?: DecoderName[];
 }
 
 /** An error as it crosses the thread boundary. */

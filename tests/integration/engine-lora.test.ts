@@ -56,7 +56,7 @@ beforeAll(async () => {
   writeSafetensors(join(loraDir, 'card_layout.safetensors'), randomLora(layers, { format: 'kohya', rank: 4, alpha: 4, seed: 3 }).tensors);
   const sdxl = sdxlShapedLora(9);
   writeSafetensors(join(loraDir, 'xl_style.safetensors'), sdxl.tensors, sdxl.metadata);
-  engine = await EngineWorker.start({ modelDir, device: 'cpu', threads: 1, loraDir, loraStrict: false, loraCacheMb: 64 }, { log: (line) => logs.push(line) });
+  engine = await EngineWorker.start({ modelDir, device: 'cpu', threads: 1, dataDir: join(root.path, 'data'), loraDir, loraStrict: false, loraCacheMb: 64 }, { log: (line) => logs.push(line) });
 }, 120_000);
 
 afterAll(async () => {

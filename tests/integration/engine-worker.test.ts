@@ -26,7 +26,7 @@ const request = (name: string, overrides: Partial<GenerateRequest> = {}): Genera
 
 beforeAll(async () => {
   modelDir = await forge(root.path, 'tiny', { preset: 'tiny' });
-  engine = await EngineWorker.start({ modelDir, device: 'cpu', threads: 1 }, { log: (line) => logs.push(line) });
+  engine = await EngineWorker.start({ modelDir, device: 'cpu', threads: 1, dataDir: join(root.path, 'data') }, { log: (line) => logs.push(line) });
 });
 afterAll(async () => {
   await engine?.close();
@@ -102,7 +102,7 @@ describe('EngineWorker', () => {
   });
 
   it('close() during a job cancels it, waits for it and settles its promise', async () => {
-    const other = await EngineWorker.start({ modelDir, device: 'cpu', threads: 1 }, { log: () => {} });
+    const other = await EngineWorker.start({ modelDir, device: 'cpu', threads: 1, dataDir: join(root.path, 'data') }, { log: () => {} });
     let closing: Promise<void> | undefined;
     const job = other.generate('closing', request('closing', { steps: 150, width: 256, height: 256 }), (p) => {
       if (p.step === 1) closing = other.close();
@@ -114,7 +114,7 @@ describe('EngineWorker', () => {
 
   it('hardware.device naming an accelerator that cannot start is an error, not a silent CPU fallback', async () => {
     const usable = planProviders('cuda').candidates.length > 0;
-    const start = EngineWorker.start({ modelDir, device: 'cuda', threads: 1 }, { log: () => {} });
+    const start = EngineWorker.start({ modelDir, device: 'cuda', threads: 1, dataDir: join(root.path, 'data') }, { log: () => {} });
     if (usable) {
       const gpu = await start;
       expect(gpu.info().provider).toBe('cuda');
@@ -125,7 +125,7 @@ describe('EngineWorker', () => {
   });
 
   it('a missing model folder rejects start() with MODEL_MISSING', async () => {
-    const error = await EngineWorker.start({ modelDir: join(root.path, 'nope'), device: 'cpu', threads: 1 }).catch((e: unknown) => e);
+    const error = await EngineWorker.start({ modelDir: join(root.path, 'nope'), device: 'cpu', threads: 1, dataDir: join(root.path, 'data') }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'MODEL_MISSING' });
     expect((error as Error).message).toContain(join(root.path, 'nope'));
   });

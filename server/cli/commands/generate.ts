@@ -5,6 +5,7 @@ import { imageSeeds, validateTxt2Img, ValidationError, type Txt2ImgSettings } fr
 import { SCHEDULER_NAMES, type SchedulerName } from '../../engine/schedulers/index.ts';
 import { RNG_NAMES, type RngName } from '../../engine/rng/index.ts';
 import { EngineError, EngineWorker, type GenerateProgress, type GenerateResult } from '../../worker/engine-client.ts';
+import { engineOptionsFromConfig } from '../../worker/engine-options.ts';
 import type { Command } from '../command.ts';
 import { UsageError, UserFacingError } from '../errors.ts';
 
@@ -153,16 +154,8 @@ export const generateCommand: Command = {
     const { settings, seeds, outputs, modelDir, loras, loraDir, config } = plan(args);
     let engine: EngineWorker;
     try {
-      engine = await EngineWorker.start({
-        modelDir,
-        device: config.hardware.device,
-        threads: config.hardware.threads,
-        maxPixels: config.generation.max_pixels,
-        dataDir: config.server.data_dir,
-        loraDir,
-        loraStrict: config.lora.strict,
-        loraCacheMb: config.lora.cache_mb,
-      });
+      // No warm-up: the CLI runs its own size straight away.
+      engine = await EngineWorker.start(engineOptionsFromConfig(config, { modelDir, loraDir, warmup: undefined }));
     } catch (error) {
       throw asUserFacing(error);
     }

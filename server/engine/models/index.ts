@@ -3,6 +3,7 @@ export { float16BitsToFloat32, float16ToFloat32, float32ToFloat16, float32ToFloa
 export { loadModel, MODEL_FILES, type LoadedModel, type LoadOptions } from './model-folder.ts';
 export { planProviders, type DeviceSetting, type ProviderName, type ProviderPlan } from './providers.ts';
 export { ModelSession, type SessionSettings, type TensorSpec } from './session.ts';
+export { OptimizedModelCache, type CacheEntry } from './optimized-cache.ts';
 export { TextEncoderModel } from './text-encoder.ts';
 export { UnetModel, LATENT_CHANNELS, type TimestepForm, type UnetInput } from './unet.ts';
 export { VaeDecoderModel } from './vae-decoder.ts';

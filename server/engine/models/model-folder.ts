@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseSchedulerConfig, type SchedulerConfig } from '../schedulers/index.ts';
 import { ClipTokenizer } from '../tokenizer/index.ts';
 import { ModelError, modelInvalid, modelMissing } from './errors.ts';
+import type { OptimizedModelCache } from './optimized-cache.ts';
 import { planProviders, type DeviceSetting, type ProviderName } from './providers.ts';
 import { ModelSession } from './session.ts';
 import { TextEncoderModel } from './text-encoder.ts';
@@ -13,6 +14,8 @@ export interface LoadOptions {
   device: DeviceSetting;
   /** intra-op threads; 0 lets ONNX Runtime pick. */
   threads: number;
+  /** Where ONNX Runtime's optimised graphs are kept between starts; absent: optimised at every load. */
+  cache?: OptimizedModelCache;
   log?: (line: string) => void;
 }
 
@@ -59,7 +62,7 @@ export async function loadModel(dir: string, options: LoadOptions): Promise<Load
   const tokenizer = wrapInvalid(join(dir, 'tokenizer'), () => ClipTokenizer.fromDirectory(join(dir, 'tokenizer')));
 
   const { provider, session: textSession } = await openWithProvider(join(dir, MODEL_FILES.textEncoder), options, log);
-  const settings = { provider, threads: options.threads };
+  const settings = { provider, threads: options.threads, cache: options.cache };
   const sessions: ModelSession[] = [textSession];
   try {
     const textEncoder = await TextEncoderModel.create(textSession);
@@ -109,7 +112,7 @@ async function openWithProvider(file: string, options: LoadOptions, log: (line: 
   }
   for (const provider of plan.candidates) {
     try {
-      const session = await ModelSession.open(file, { provider, threads: options.threads });
+      const session = await ModelSession.open(file, { provider, threads: options.threads, cache: options.cache });
       log(`execution provider: ${provider}${options.device === 'auto' ? ' (hardware.device: auto)' : ''}`);
       return { provider, session };
     } catch (error) {

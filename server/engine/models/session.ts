@@ -2,13 +2,18 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import ort from 'onnxruntime-node';
 import { ModelError, modelInvalid, modelMissing } from './errors.ts';
+import { OptimizedModelCache, saveOptimizedOptions, type CacheEntry } from './optimized-cache.ts';
 import type { ProviderName } from './providers.ts';
 
 export interface SessionSettings {
   provider: ProviderName;
   /** intra-op threads; 0 lets ONNX Runtime pick. */
   threads: number;
+  /** Optimised graphs saved between runs; absent: ONNX Runtime optimises at every load. */
+  cache?: OptimizedModelCache;
 }
+
+type CreateSession = (options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
 
 export interface TensorSpec {
   name: string;
@@ -33,31 +38,69 @@ export class ModelSession {
     const shown = relative(modelRoot, file) || basename(file);
     if (!existsSync(file)) throw modelMissing(file, `missing (${shown} is needed to run the model)`);
     if (statSync(file).size === 0) throw modelInvalid(file, 'empty file');
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(file, sessionOptions(settings));
-    } catch (error) {
-      throw explainLoadError(file, error);
-    }
-    return new ModelSession(file, session, describe(session.inputMetadata), describe(session.outputMetadata));
+    const cacheKey = settings.cache?.key(settings.provider, ['file', ...OptimizedModelCache.fileIdentity(file)]);
+    return ModelSession.build(file, settings, cacheKey, (options) => ort.InferenceSession.create(file, options));
   }
 
   /**
    * A session from model bytes held in memory (e.g. weights patched with LoRAs), its external weight files supplied
-   * as buffers. `file` names the model in errors and logs.
+   * as buffers. `file` names the model in errors and logs; `cacheKey` (from `settings.cache.key`) saves the optimised
+   * graph, with `cacheExtra` kept beside it for `fromCache`.
    */
   static async fromBytes(
     file: string,
     modelBytes: Uint8Array,
     settings: SessionSettings,
     externalData?: ort.InferenceSession.SessionOptions['externalData'],
+    cacheKey?: string,
+    cacheExtra?: unknown,
   ): Promise<ModelSession> {
-    let session: ort.InferenceSession;
+    return ModelSession.build(
+      file,
+      settings,
+      cacheKey,
+      (options) => ort.InferenceSession.create(modelBytes, { ...options, ...(externalData ? { externalData } : {}) }),
+      cacheExtra,
+    );
+  }
+
+  /** The session saved under `key` (opened without optimising again) and what was stored with it, if any. */
+  static async fromCache<Extra>(file: string, settings: SessionSettings, key: string): Promise<{ session: ModelSession; entry: CacheEntry<Extra> } | undefined> {
+    const cache = settings.cache;
+    const found = await cache?.find<Extra>(key);
+    if (!cache || !found) return undefined;
     try {
-      session = await ort.InferenceSession.create(modelBytes, { ...sessionOptions(settings), ...(externalData ? { externalData } : {}) });
+      const session = await ort.InferenceSession.create(found.modelFile, { ...sessionOptions(settings), graphOptimizationLevel: 'disabled' });
+      return { session: ModelSession.describe(file, session), entry: found.entry };
+    } catch {
+      // Damaged files or an ONNX Runtime that reads them differently: optimise from the source again.
+      await cache.remove(key);
+      return undefined;
+    }
+  }
+
+  private static async build(file: string, settings: SessionSettings, cacheKey: string | undefined, create: CreateSession, cacheExtra?: unknown): Promise<ModelSession> {
+    const { cache } = settings;
+    if (cache && cacheKey) {
+      const cached = await ModelSession.fromCache(file, settings, cacheKey);
+      if (cached) return cached.session;
+    }
+    const options = sessionOptions(settings);
+    if (cache && cacheKey) {
+      try {
+        return ModelSession.describe(file, await cache.store(cacheKey, file, (saveTo) => create({ ...options, ...saveOptimizedOptions(saveTo) }), cacheExtra));
+      } catch {
+        // Saving can fail where loading does not (a provider that cannot serialise its graph): load without saving.
+      }
+    }
+    try {
+      return ModelSession.describe(file, await create(options));
     } catch (error) {
       throw explainLoadError(file, error);
     }
+  }
+
+  private static describe(file: string, session: ort.InferenceSession): ModelSession {
     return new ModelSession(file, session, describe(session.inputMetadata), describe(session.outputMetadata));
   }
 
