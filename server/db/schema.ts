@@ -1,5 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import type { DecoderName } from '../engine/pipeline/validate.ts';
+import type { GenerationPreset } from '../presets/names.ts';
+
+// Spelled out (type-checked) so drizzle-kit loads this file without the engine.
+const DECODERS = ['full', 'tiny'] as const satisfies readonly DecoderName[];
+const PRESETS = ['standard', 'fast_draft'] as const satisfies readonly GenerationPreset[];
 
 /** Job lifecycle: QUEUED → RUNNING → SUCCEEDED | FAILED | CANCELLED (a crashed RUNNING job goes back to QUEUED). */
 export const JOB_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
@@ -43,6 +49,10 @@ export const jobs = sqliteTable(
     scheduler: text('scheduler').notNull(),
     rng: text('rng').notNull(),
     loras: text('loras', { mode: 'json' }).$type<LoraSpec[]>().notNull().default(sql`'[]'`),
+    /** VAE decoder asked for: `full`, or `tiny` (TAESD; the engine falls back to full when it has none). */
+    decoder: text('decoder', { enum: DECODERS }).notNull().default('full'),
+    /** The generation preset the job was made with (`standard`, `fast_draft`); its settings are in the columns. */
+    preset: text('preset', { enum: PRESETS }).notNull().default('standard'),
     /** Batch item data (set, item, theme…) that goes into the image sidecar. */
     extraMetadata: text('extra_metadata', { mode: 'json' }).$type<Record<string, unknown>>(),
     /** Requested PNG path relative to the output directory; null = `single/{timestamp}_{id}-{prompt}.png` at run time. */

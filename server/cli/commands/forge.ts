@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { FORGE_COMPONENTS, FORGE_PRESETS, forgeModel, type ForgeOptions, type ForgePreset } from '../../engine/forge/index.ts';
+import { forgeLcmLora, type LcmLoraOptions } from '../../engine/forge/lcm-lora.ts';
 import type { Command } from '../command.ts';
 import { UsageError } from '../errors.ts';
 
@@ -13,6 +14,27 @@ function oneOf<T extends string>(flag: string, value: string | undefined, allowe
   if (value === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got '${value}'`);
   return value as T;
+}
+
+const LCM_ARCHITECTURES = ['tiny', 'full'] as const;
+
+/** `forge --lcm-lora OUT.safetensors [--preset tiny|full] [--seed N]`: an LCM-LoRA laid out like lcm-lora-sdv1-5. */
+export function parseLcmLoraArgs(args: string[]): LcmLoraOptions & { file: string } {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: { 'lcm-lora': { type: 'string' }, preset: { type: 'string' }, seed: { type: 'string' } } }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const file = values['lcm-lora'];
+  if (!file || !/\.safetensors$/i.test(file)) throw new UsageError('--lcm-lora needs a file name ending in .safetensors');
+  return { file: resolve(file), architecture: oneOf('preset', values.preset, LCM_ARCHITECTURES) ?? 'tiny', seed: parseSeed(values.seed) };
+}
+
+function parseSeed(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) > 0xffffffff) throw new UsageError(`--seed must be an integer in 0 … 4294967295, got '${text}'`);
+  return Number(text);
 }
 
 export function parseForgeArgs(args: string[]): ForgeOptions {
@@ -38,11 +60,7 @@ export function parseForgeArgs(args: string[]): ForgeOptions {
   const preset = oneOf<ForgePreset>('preset', values.preset, FORGE_PRESETS);
   if (!preset) throw new UsageError(`missing --preset (${FORGE_PRESETS.join('|')})`);
   if (!values.out) throw new UsageError('missing --out DIR');
-  let seed: number | undefined;
-  if (values.seed !== undefined) {
-    if (!/^\d+$/.test(values.seed) || Number(values.seed) > 0xffffffff) throw new UsageError(`--seed must be an integer in 0 … 4294967295, got '${values.seed}'`);
-    seed = Number(values.seed);
-  }
+  const seed = parseSeed(values.seed);
   return {
     preset,
     outDir: resolve(values.out),
@@ -73,8 +91,18 @@ export const forgeCommand: Command = {
     '  --external-data  weights in weights.pb even when small (diffusers layout)\n' +
     '  --input-ids      dtype of the text encoder input (default int32; int64 with --layout optimum)\n' +
     '  --timestep       UNet timestep input: float32 [batch] (default), int64 [1] or float32 scalar\n' +
-    '  --unet-batch-1   fix the UNet batch dimension at 1, as some exports do',
+    '  --unet-batch-1   fix the UNet batch dimension at 1, as some exports do\n\n' +
+    'imagineer forge --lcm-lora OUT.safetensors [--preset tiny|full] [--seed N]\n' +
+    '  an LCM-LoRA with the key layout of latent-consistency/lcm-lora-sdv1-5 (UNet only, rank 64, fp16)\n' +
+    '  for a forged model of that preset (default tiny; full: the real sizes, ~135 MB)',
   async run(args) {
+    if (args.some((a) => a === '--lcm-lora' || a.startsWith('--lcm-lora='))) {
+      const { file, ...options } = parseLcmLoraArgs(args);
+      const report = forgeLcmLora(file, options);
+      console.log(`forged ${options.architecture} LCM-LoRA (seed ${options.seed ?? 0}) in ${report.file}`);
+      console.log(`  ${report.modules} UNet modules, ${(report.parameters / 1e6).toFixed(2)} M parameters, ${megabytes(report.bytes)}`);
+      return 0;
+    }
     const options = parseForgeArgs(args);
     const report = await forgeModel(options);
     console.log(`forged ${options.preset} model (seed ${options.seed ?? 0}) in ${report.outDir}`);

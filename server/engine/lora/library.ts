@@ -138,14 +138,19 @@ export function triggerWords(metadata: Record<string, string>): string[] {
   return words;
 }
 
-/** The file of the LoRA called `name` in `dir`; names only (a trailing `.safetensors` is allowed), never paths. */
-export async function resolveLora(dir: string, name: string): Promise<string> {
+/**
+ * The file of the LoRA called `name` in `dir` (or the first of several folders that has it); names only (a trailing
+ * `.safetensors` is allowed), never paths.
+ */
+export async function resolveLora(dir: string | readonly string[], name: string): Promise<string> {
   if (!name || /[/\\\0]/.test(name) || name === '.' || name.includes('..')) {
     throw new LoraError('BAD_USER_INPUT', `"${name}" is not a LoRA name (names, not paths)`);
   }
   const stem = name.toLowerCase().endsWith(EXTENSION) ? name.slice(0, -EXTENSION.length) : name;
-  const file = join(dir, stem + EXTENSION);
-  const info = await stat(file).catch(() => undefined);
-  if (!info?.isFile()) throw new LoraError('NOT_FOUND', `no LoRA named "${name}" in the LoRA folder`);
-  return file;
+  for (const folder of typeof dir === 'string' ? [dir] : dir) {
+    const file = join(folder, stem + EXTENSION);
+    const info = await stat(file).catch(() => undefined);
+    if (info?.isFile()) return file;
+  }
+  throw new LoraError('NOT_FOUND', `no LoRA named "${name}" in the LoRA folder`);
 }

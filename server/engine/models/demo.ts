@@ -51,3 +51,20 @@ export async function ensureDemoModel(dir: string): Promise<boolean> {
   }
   return true;
 }
+
+/**
+ * The demo model's own LoRA folder, `<demo>/loras`: the fast-draft preset's LCM-LoRA is forged here to match the
+ * demo model, so a user's `lora.directory` never receives a random-weight file posing as the real one.
+ */
+export function demoLoraDir(demoDir: string): string {
+  return join(demoDir, 'loras');
+}
+
+/** Forges `<demo>/loras/<name>.safetensors` (an LCM-LoRA for the tiny demo architecture) when missing; returns its path. */
+export async function ensureDemoLcmLora(demoDir: string, name: string): Promise<string> {
+  const file = join(demoLoraDir(demoDir), `${name}.safetensors`);
+  if (existsSync(file)) return file;
+  const { forgeLcmLora } = await import('../forge/lcm-lora.ts');
+  forgeLcmLora(file, { architecture: 'tiny', seed: DEMO_FORGE_SEED });
+  return file;
+}
