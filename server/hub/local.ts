@@ -46,6 +46,11 @@ export function importModel(folder: string, cacheDir: string, options: { name?: 
 }
 
 function describeSource(dir: string): string {
+  const optimized = join(dir, 'imagineer-optimize.json');
+  if (existsSync(optimized)) {
+    const { method, source } = JSON.parse(readFileSync(optimized, 'utf8')) as { method: string; source: string };
+    return `${method} of ${source} (imagineer models optimize)`;
+  }
   const pulled = join(dir, 'imagineer-source.json');
   if (existsSync(pulled)) {
     const { repo, revision } = JSON.parse(readFileSync(pulled, 'utf8')) as { repo: string; revision: string };

@@ -1,16 +1,18 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig } from '../../config/index.ts';
 import { HubError, importModel, listLocalModels, pullModel, type PullProgress } from '../../hub/index.ts';
+import { optimizeCli } from './models-optimize.ts';
 import type { Command } from '../command.ts';
 import { UsageError } from '../errors.ts';
 
 const USAGE = `imagineer models pull <owner/name> [--revision R] [--hub-url URL]
        imagineer models list
-       imagineer models import <folder> [--name NAME] [--link]`;
+       imagineer models import <folder> [--name NAME] [--link]
+       imagineer models optimize <model> --int8|--fp16 [--out DIR]`;
 
 export const modelsCommand: Command = {
   name: 'models',
-  summary: 'Download, import and list Stable Diffusion 1.5 ONNX models (kept in model.cache_dir)',
+  summary: 'Download, import, list and optimize (int8, fp16) Stable Diffusion 1.5 ONNX models (kept in model.cache_dir)',
   usage: USAGE,
   async run(args) {
     const [action, ...rest] = args;
@@ -23,8 +25,10 @@ export const modelsCommand: Command = {
           return list(config.model.cache_dir, config.model.default);
         case 'import':
           return importFolder(rest, config.model.cache_dir);
+        case 'optimize':
+          return await optimizeCli(rest, config.model.cache_dir);
         default:
-          throw new UsageError(`expected pull, list or import, got ${JSON.stringify(action ?? '')}\nusage: ${USAGE}`);
+          throw new UsageError(`expected pull, list, import or optimize, got ${JSON.stringify(action ?? '')}\nusage: ${USAGE}`);
       }
     } catch (error) {
       if (error instanceof HubError && error.code === 'BAD_USER_INPUT') throw new UsageError(error.message);
