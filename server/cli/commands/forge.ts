@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { FORGE_COMPONENTS, FORGE_PRESETS, forgeModel, type ForgeOptions, type ForgePreset } from '../../engine/forge/index.ts';
+import { forgeTaesd, TAESD_LAYOUTS, type TaesdForgeOptions } from '../../engine/forge/taesd.ts';
 import { forgeLcmLora, type LcmLoraOptions } from '../../engine/forge/lcm-lora.ts';
 import type { Command } from '../command.ts';
 import { UsageError } from '../errors.ts';
@@ -37,7 +38,10 @@ function parseSeed(text: string | undefined): number | undefined {
   return Number(text);
 }
 
-export function parseForgeArgs(args: string[]): ForgeOptions {
+/** `--preset taesd`: a TAESD tiny decoder folder instead of an SD1.5 model folder. */
+export type TaesdForgeRequest = TaesdForgeOptions & { preset: 'taesd' };
+
+export function parseForgeArgs(args: string[]): ForgeOptions | TaesdForgeRequest {
   let values;
   try {
     ({ values } = parseArgs({
@@ -57,10 +61,13 @@ export function parseForgeArgs(args: string[]): ForgeOptions {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const preset = oneOf<ForgePreset>('preset', values.preset, FORGE_PRESETS);
-  if (!preset) throw new UsageError(`missing --preset (${FORGE_PRESETS.join('|')})`);
+  const preset = oneOf<ForgePreset | 'taesd'>('preset', values.preset, [...FORGE_PRESETS, 'taesd']);
+  if (!preset) throw new UsageError(`missing --preset (${FORGE_PRESETS.join('|')}|taesd)`);
   if (!values.out) throw new UsageError('missing --out DIR');
   const seed = parseSeed(values.seed);
+  if (preset === 'taesd') {
+    return { preset, outDir: resolve(values.out), seed, layout: oneOf('layout', values.layout, TAESD_LAYOUTS), dtype: values.fp16 ? 'float16' : 'float32' };
+  }
   return {
     preset,
     outDir: resolve(values.out),
@@ -83,10 +90,13 @@ export const forgeCommand: Command = {
   summary: 'Write an SD1.5-architecture ONNX model folder with seeded random weights (tiny, full) or an exact oracle, for tests and benchmarks.',
   usage:
     'imagineer forge --preset tiny|full|oracle --out DIR [--seed N] [--layout diffusers|optimum] [--fp16] [--external-data]\n' +
-    '                [--input-ids int32|int64] [--timestep float-batch|int64-1|float-scalar] [--unet-batch-1]\n\n' +
-    '  --preset         tiny: small widths, a few MB; full: real SD1.5 sizes (~4 GB); oracle: known result at 128×128\n' +
+    '                [--input-ids int32|int64] [--timestep float-batch|int64-1|float-scalar] [--unet-batch-1]\n' +
+    'imagineer forge --preset taesd --out DIR [--seed N] [--layout diffusers|original] [--fp16]\n\n' +
+    '  --preset         tiny: small widths, a few MB; full: real SD1.5 sizes (~4 GB); oracle: known result at 128×128;\n' +
+    '                   taesd: a TAESD tiny VAE decoder (model.tiny_decoder), 1.22 M parameters\n' +
     '  --seed N         weights seed (default 0); the same seed writes byte-identical files\n' +
-    '  --layout         diffusers: model.onnx (+ weights.pb when large); optimum: model.onnx + model.onnx_data\n' +
+    '  --layout         diffusers: model.onnx (+ weights.pb when large); optimum: model.onnx + model.onnx_data;\n' +
+    '                   taesd: diffusers (vae_decoder/model.onnx, output −1 … 1) or original (taesd_decoder.onnx, 0 … 1)\n' +
     '  --fp16           float16 inputs, outputs and weights\n' +
     '  --external-data  weights in weights.pb even when small (diffusers layout)\n' +
     '  --input-ids      dtype of the text encoder input (default int32; int64 with --layout optimum)\n' +
@@ -104,6 +114,12 @@ export const forgeCommand: Command = {
       return 0;
     }
     const options = parseForgeArgs(args);
+    if (options.preset === 'taesd') {
+      const report = forgeTaesd(options);
+      console.log(`forged taesd decoder (seed ${options.seed ?? 0}, ${report.layout} layout) in ${report.outDir}`);
+      console.log(`  ${report.file}  ${(report.parameters / 1e6).toFixed(2)} M parameters  ${megabytes(report.bytes)}`);
+      return 0;
+    }
     const report = await forgeModel(options);
     console.log(`forged ${options.preset} model (seed ${options.seed ?? 0}) in ${report.outDir}`);
     for (const component of FORGE_COMPONENTS) {
