@@ -7,4 +7,4 @@ export { detectBaseModel, type BaseModel } from './base-model.ts';
 export { hashFile, type FileHashes } from './file-hash.ts';
 export { SafetensorsFile, withSafetensors } from './safetensors.ts';
 export type { LoraComponent } from './formats.ts';
-export { ByteBoundedLru } from './lru.ts';
+export { ByteBoundedLru } from '../lru.ts';

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { hashFile } from './file-hash.ts';
 import type { LoraComponent } from './formats.ts';
-import { ByteBoundedLru } from './lru.ts';
+import { ByteBoundedLru } from '../lru.ts';
 import { mergeLoras, type LoraRequest, type MergedModel } from './merge.ts';
 
 export interface MergedModelRequest {

@@ -1,12 +1,25 @@
 import { Tensor } from 'onnxruntime-node';
+import { ByteBoundedLru } from '../lru.ts';
 import { modelInvalid } from './errors.ts';
 import type { ModelSession } from './session.ts';
 import { toFloat32 } from './tensors.ts';
 
 export const TOKENS_PER_CHUNK = 77;
 
-/** CLIP text encoder: 77 token ids → `[77, hidden]` states, whatever id dtype the export takes. */
+/** Room for the states of about 70 chunks at SD1.5's 768 features: a batch's negative prompt and recent prompts. */
+const STATES_CACHE_BYTES = 16 * 2 ** 20;
+
+/**
+ * CLIP text encoder: 77 token ids → `[77, hidden]` states, whatever id dtype the export takes. States are kept per
+ * chunk of ids, so the jobs of a batch (one negative prompt, one base prompt and style) encode it once.
+ */
 export class TextEncoderModel {
+  /** Chunks served from the cache; a test reads it. */
+  cacheHits = 0;
+  private readonly cache = new ByteBoundedLru<Float32Array>(STATES_CACHE_BYTES, (states) => states.byteLength);
+  /** Off for benchmarks that measure the encoder itself. */
+  cacheEnabled = true;
+
   private constructor(
     readonly session: ModelSession,
     private readonly idsName: string,
@@ -39,7 +52,16 @@ export class TextEncoderModel {
 
   /** Hidden states of one 77-token chunk, `[77 × hidden]` floats. */
   async encode(ids: Int32Array): Promise<Float32Array> {
-    return toFloat32(await this.runRaw(ids));
+    if (!this.cacheEnabled) return toFloat32(await this.runRaw(ids));
+    const key = ids.join(',');
+    const cached = this.cache.get(key);
+    if (cached) {
+      this.cacheHits++;
+      return cached.slice();
+    }
+    const states = toFloat32(await this.runRaw(ids));
+    this.cache.set(key, states.slice());
+    return states;
   }
 
   private async runRaw(ids: Int32Array): Promise<Tensor> {

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ByteBoundedLru } from '../../../server/engine/lora/lru.ts';
+import { ByteBoundedLru } from '../../../server/engine/lru.ts';
 import { getMergedModel, MergedModelCache } from '../../../server/engine/lora/merged-model-cache.ts';
 import { randomLora, writeSafetensors } from '../../helpers/lora-writer.ts';
 import { targetLayers, tinyModel, scratchDir } from './tiny-model.ts';
