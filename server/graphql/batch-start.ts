@@ -15,6 +15,9 @@ import type { ServerServices } from './context.ts';
 import { badUserInput } from './errors.ts';
 import { parseSeed, validateGenerateInput } from './generate-validation.ts';
 import { assertLorasUsable } from './loras.ts';
+import { withPreset } from './presets.ts';
+import type { DecoderName } from '../engine/pipeline/validate.ts';
+import type { GenerationPreset } from '../presets/index.ts';
 
 /** `generateBatch` input, shared by the GraphQL mutation and `POST /api/generate/batch`. */
 export interface BatchRequest {
@@ -30,6 +33,9 @@ export interface BatchRequest {
   scheduler?: string | null;
   rng?: string | null;
   priority?: number | null;
+  /** `fast_draft`: the few-step LCM preset on every item. */
+  preset?: GenerationPreset | null;
+  decoder?: DecoderName | null;
 }
 
 export interface StartedBatch {
@@ -104,17 +110,19 @@ export async function startBatch(services: ServerServices, request: BatchRequest
       )[0],
   );
 
-  await assertLorasUsable(config.lora.directory, parameters[0]?.loras ?? []);
+  const jobParameters = await withPreset(services, parameters, request.preset, request.decoder);
+  await assertLorasUsable(config.lora.directory, jobParameters[0]?.loras ?? []);
 
   const created = new Date();
   const directory = createBatchDirectory(config.output.directory, plan.set.id, created);
-  const first = parameters[0];
+  const first = jobParameters[0];
   writeBatchManifest(directory.path, {
     ...manifestFromPlan(plan, created, directory.timestamp),
     steps: first.steps,
     guidanceScale: first.guidanceScale,
     scheduler: first.scheduler,
     rng: first.rng,
+    preset: first.preset ?? 'standard',
     model: engine.model,
   });
   const batch = services.repos.batches.insert({
@@ -122,11 +130,11 @@ export async function startBatch(services: ServerServices, request: BatchRequest
     theme: plan.theme,
     seed: seed.toString(),
     directory: directory.name,
-    totalJobs: parameters.length,
+    totalJobs: jobParameters.length,
     createdAt: created.getTime(),
   });
   const jobs = services.queue.enqueue(
-    parameters.map((p, i) => {
+    jobParameters.map((p, i) => {
       const item = plan.items[i];
       return {
         ...p,

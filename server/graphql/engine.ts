@@ -16,6 +16,7 @@ export const EngineRef = builder.objectRef<EngineStatus>('Engine').implement({
     isDemo: t.exposeBoolean('isDemo', { description: 'True for the forged random-weight demo model (no real pictures).' }),
     schedulers: t.exposeStringList('schedulers'),
     rngs: t.exposeStringList('rngs'),
+    decoders: t.stringList({ description: 'VAE decoders jobs may ask for: full, and tiny when a TAESD decoder is in place.', resolve: (e) => [...e.decoders] }),
     error: t.field({ type: EngineErrorRef, nullable: true, resolve: (e) => e.error }),
   }),
 });

@@ -8,6 +8,7 @@ import { validateGenerateInput } from './generate-validation.ts';
 import { parseGlobalId, parseNodeId } from './ids.ts';
 import { jobProgressStream } from './job-progress-stream.ts';
 import { assertLorasUsable } from './loras.ts';
+import { DecoderEnum, GenerationPresetEnum, withPreset } from './presets.ts';
 import { pageNewestFirst } from './paging.ts';
 import { BatchRef, ImageRef, iso, JobProgressRef, JobRef } from './refs.ts';
 
@@ -40,6 +41,8 @@ builder.node(JobRef, {
     scheduler: t.exposeString('scheduler'),
     rng: t.exposeString('rng'),
     loras: t.field({ type: [LoraWeight], resolve: (job) => job.loras }),
+    preset: t.field({ type: GenerationPresetEnum, resolve: (job) => job.preset }),
+    decoder: t.field({ type: DecoderEnum, description: 'The decoder asked for (the sidecar says which one ran).', resolve: (job) => job.decoder }),
     priority: t.exposeInt('priority'),
     attempts: t.exposeInt('attempts', { description: 'How often the job was started (a restart mid-run counts).' }),
     step: t.int({
@@ -98,6 +101,8 @@ const GenerateInput = builder.inputType('GenerateInput', {
     numImages: t.int({ description: 'One job per image, 1 … 64.' }),
     loras: t.field({ type: [LoraWeightInput] }),
     priority: t.int({ description: 'Higher runs first; FIFO within a priority. −100 … 100, default 0.' }),
+    preset: t.field({ type: GenerationPresetEnum, description: 'FAST_DRAFT replaces steps, guidanceScale and scheduler and adds the LCM-LoRA. Default STANDARD.' }),
+    decoder: t.field({ type: DecoderEnum, description: 'Default FULL (FAST_DRAFT: generation.fast_draft.decoder).' }),
   }),
 });
 
@@ -150,8 +155,9 @@ builder.mutationFields((t) => ({
         rngs: engine.rngs,
         loraNames: input.loras?.length ? await services.loraNames() : [],
       });
-      await assertLorasUsable(services.config().lora.directory, parameters[0].loras);
-      return { jobs: services.queue.enqueue(parameters) };
+      const jobs = await withPreset(services, parameters, input.preset, input.decoder);
+      await assertLorasUsable(services.config().lora.directory, jobs[0].loras);
+      return { jobs: services.queue.enqueue(jobs) };
     },
   }),
   cancelJob: t.field({

@@ -6,6 +6,7 @@ import { builder } from './builder.ts';
 import { parseSeed } from './generate-validation.ts';
 import { LoraWeightInput } from './jobs.ts';
 import { BatchRef, JobRef } from './refs.ts';
+import { DecoderEnum, GenerationPresetEnum } from './presets.ts';
 
 const SetLoraRef = builder.objectRef<{ name: string; weight: number }>('SetLora').implement({
   fields: (t) => ({ name: t.exposeString('name'), weight: t.exposeFloat('weight') }),
@@ -88,6 +89,8 @@ const GenerateBatchInput = builder.inputType('GenerateBatchInput', {
     scheduler: t.string(),
     rng: t.string(),
     priority: t.int(),
+    preset: t.field({ type: GenerationPresetEnum, description: 'FAST_DRAFT: every item with the few-step LCM preset (steps, guidanceScale and scheduler replaced).' }),
+    decoder: t.field({ type: DecoderEnum }),
   }),
 });
 

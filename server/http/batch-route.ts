@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
+import { DECODER_NAMES } from '../engine/pipeline/validate.ts';
 import { startBatch, type BatchRequest } from '../graphql/batch-start.ts';
+import { GENERATION_PRESETS } from '../presets/names.ts';
 import type { ServerServices } from '../graphql/index.ts';
 import { keyMatches, presentedKey } from './api-key.ts';
 import { sendText } from './static-files.ts';
@@ -43,6 +45,11 @@ function toBatchRequest(body: unknown): BatchRequest {
   if (typeof input.setId !== 'string') throw bad('setId', 'setId must be a string');
   for (const key of optional.string) if (input[key] !== undefined && input[key] !== null && typeof input[key] !== 'string') throw bad(key, `${key} must be a string`);
   for (const key of optional.number) if (input[key] !== undefined && input[key] !== null && typeof input[key] !== 'number') throw bad(key, `${key} must be a number`);
+  // The JSON spelling of the GraphQL enums: FAST_DRAFT / fast_draft / fast-draft, FULL / full.
+  const preset = enumValue(input.preset, GENERATION_PRESETS);
+  if (preset === null) throw bad('preset', `preset must be one of ${GENERATION_PRESETS.join(', ')}`);
+  const decoder = enumValue(input.decoder, DECODER_NAMES);
+  if (decoder === null) throw bad('decoder', `decoder must be one of ${DECODER_NAMES.join(', ')}`);
   if (input.loras !== undefined && input.loras !== null) {
     if (!Array.isArray(input.loras)) throw bad('loras', 'loras must be a list of {name, weight}');
     input.loras.forEach((l: unknown, i) => {
@@ -51,7 +58,15 @@ function toBatchRequest(body: unknown): BatchRequest {
       if (lora.weight !== undefined && lora.weight !== null && typeof lora.weight !== 'number') throw bad(`loras.${i}.weight`, 'weight must be a number');
     });
   }
-  return input as unknown as BatchRequest;
+  return { ...(input as unknown as BatchRequest), preset, decoder };
+}
+
+/** undefined when absent, null when not one of `allowed` (any case, `-` or `_`). */
+function enumValue<T extends string>(value: unknown, allowed: readonly T[]): T | undefined | null {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') return null;
+  const normal = value.toLowerCase().replace(/-/g, '_');
+  return allowed.find((a) => a === normal) ?? null;
 }
 
 /** `POST /api/generate/batch` with the `generateBatch` input as JSON → 202 { batchId, jobIds, directory, warnings }. */

@@ -1,6 +1,7 @@
 import { RNG_NAMES } from '../engine/rng/index.ts';
 import { SCHEDULER_NAMES, type SchedulerName } from '../engine/schedulers/index.ts';
 import type { RngName } from '../engine/rng/index.ts';
+import type { DecoderName } from '../engine/pipeline/validate.ts';
 import { EngineWorker, type EngineOptions } from '../worker/engine-client.ts';
 import type { JobRunner } from './job-runner.ts';
 
@@ -13,6 +14,8 @@ export interface EngineStatus {
   isDemo: boolean;
   schedulers: readonly string[];
   rngs: readonly string[];
+  /** VAE decoders the engine has (`full`, and `tiny` when a TAESD decoder is in place); known once READY. */
+  decoders: readonly DecoderName[];
   error: { code: string; message: string } | null;
 }
 
@@ -41,6 +44,7 @@ export function startEngineRunner(options: EngineRunnerOptions): EngineHandle {
     isDemo: modelName === 'demo',
     schedulers: SCHEDULER_NAMES,
     rngs: RNG_NAMES,
+    decoders: ['full'],
     error: null,
   };
   const start = (): Promise<EngineWorker> => {
@@ -48,7 +52,7 @@ export function startEngineRunner(options: EngineRunnerOptions): EngineHandle {
     starting.then(
       (worker) => {
         const info = worker.info();
-        status = { ...status, state: 'READY', modelDir: info.modelDir, provider: info.provider, isDemo: info.isDemo, schedulers: info.schedulers, error: null };
+        status = { ...status, state: 'READY', modelDir: info.modelDir, provider: info.provider, isDemo: info.isDemo, schedulers: info.schedulers, decoders: info.decoders ?? ['full'], error: null };
       },
       (error: Error & { code?: string }) => {
         status = { ...status, state: 'FAILED', error: { code: error.code ?? 'ENGINE_FAILED', message: error.message } };
@@ -75,6 +79,8 @@ export function startEngineRunner(options: EngineRunnerOptions): EngineHandle {
       signal.addEventListener('abort', cancel, { once: true });
       try {
         if (signal.aborted) throw Object.assign(new Error('cancelled before it started'), { code: 'CANCELLED' });
+        const decoder = chooseDecoder(job.decoder, worker.info().decoders);
+        if (decoder.note) log?.(`job ${job.id}: ${decoder.note}`);
         const result = await worker.generate(
           jobId,
           {
@@ -88,9 +94,16 @@ export function startEngineRunner(options: EngineRunnerOptions): EngineHandle {
             rng: job.rng as RngName,
             scheduler: job.scheduler as SchedulerName,
             loras: job.loras,
+            decoder: decoder.name,
             outputPath,
             saveMetadata: saveMetadata(),
-            extraMetadata: { jobId: job.id, ...(job.extraMetadata ?? {}) },
+            extraMetadata: {
+              jobId: job.id,
+              ...(job.extraMetadata ?? {}),
+              preset: job.preset,
+              decoder: decoder.name,
+              ...(decoder.note ? { decoderRequested: job.decoder, warnings: [decoder.note] } : {}),
+            },
           },
           onProgress,
         );
@@ -118,4 +131,10 @@ export function startEngineRunner(options: EngineRunnerOptions): EngineHandle {
       await worker?.close();
     },
   };
+}
+
+/** `tiny` needs a TAESD decoder in the engine; without one the job runs with the full VAE and says so. */
+export function chooseDecoder(requested: DecoderName, available: readonly DecoderName[] | undefined): { name: DecoderName; note?: string } {
+  if ((available ?? ['full']).includes(requested)) return { name: requested };
+  return { name: 'full', note: `decoder ${requested} asked for, but the engine has no ${requested} decoder: decoded with the full VAE` };
 }

@@ -2,6 +2,8 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { JobRow, LoraSpec, Repositories } from '../db/index.ts';
 import { TERMINAL_STATUSES } from '../db/index.ts';
+import type { DecoderName } from '../engine/pipeline/validate.ts';
+import type { GenerationPreset } from '../presets/names.ts';
 import type { JobEvents } from './job-events.ts';
 import type { WorkerLoop } from './worker-loop.ts';
 
@@ -18,6 +20,10 @@ export interface JobParameters {
   scheduler: string;
   rng: string;
   loras: LoraSpec[];
+  /** Default `full`. */
+  decoder?: DecoderName;
+  /** Recorded with the job; its settings are already in the fields above. Default `standard`. */
+  preset?: GenerationPreset;
   priority?: number;
   batchId?: number | null;
   /** Planned PNG path relative to the output directory (batches); default `single/…`. */
@@ -67,6 +73,8 @@ export class JobQueue {
         scheduler: p.scheduler,
         rng: p.rng,
         loras: p.loras,
+        decoder: p.decoder ?? 'full',
+        preset: p.preset ?? 'standard',
         priority: p.priority ?? 0,
         batchId: p.batchId ?? null,
         outputName: p.outputName ?? null,
@@ -137,6 +145,8 @@ export class JobQueue {
         scheduler: job.scheduler,
         rng: job.rng,
         loras: job.loras,
+        decoder: job.decoder,
+        preset: job.preset,
         priority: job.priority,
         batchId: job.batchId,
         outputName: job.outputName,

@@ -6,6 +6,9 @@ import { SCHEDULER_NAMES, type SchedulerName } from '../../engine/schedulers/ind
 import { RNG_NAMES, type RngName } from '../../engine/rng/index.ts';
 import { EngineError, EngineWorker, type GenerateProgress, type GenerateResult } from '../../worker/engine-client.ts';
 import { engineOptionsFromConfig } from '../../worker/engine-options.ts';
+import { existsSync } from 'node:fs';
+import type { DecoderName } from '../../engine/pipeline/validate.ts';
+import { applyPreset, GENERATION_PRESETS, lcmLoraMissingMessage, type GenerationPreset } from '../../presets/index.ts';
 import type { Command } from '../command.ts';
 import { UsageError, UserFacingError } from '../errors.ts';
 
@@ -25,6 +28,8 @@ const flags = {
   config: { type: 'string' },
   lora: { type: 'string', multiple: true },
   'lora-dir': { type: 'string' },
+  preset: { type: 'string' },
+  decoder: { type: 'string' },
 } as const;
 
 interface Plan {
@@ -35,6 +40,7 @@ interface Plan {
   loras: { name: string; weight: number }[];
   loraDir: string;
   config: ReturnType<typeof loadConfig>;
+  preset: GenerationPreset;
 }
 
 function number(name: string, text: string | undefined, fallback: number): number {
@@ -78,13 +84,25 @@ function plan(args: string[]): Plan {
     const seeds = imageSeeds(settings.seed, number('num-images', values['num-images'], g.num_images), settings.rng);
     const outputs = outputPaths(values.output, config.output.directory, seeds);
     const modelDir = values.model === undefined ? config.model.default : values.model === 'demo' ? 'demo' : resolve(values.model);
-    const loras = (values.lora ?? []).map(parseLora);
     const loraDir = values['lora-dir'] === undefined ? config.lora.directory : resolve(values['lora-dir']);
-    return { settings, seeds, outputs, modelDir, loras, loraDir, config };
+    const preset = presetFlag(values.preset);
+    const explicitDecoder = values.decoder === undefined ? undefined : (validateTxt2Img({ ...settings, decoder: values.decoder as DecoderName }).decoder);
+    const withPreset = applyPreset(preset, { ...settings, loras: (values.lora ?? []).map(parseLora), decoder: explicitDecoder ?? 'full' }, config.generation.fast_draft, explicitDecoder);
+    if (preset === 'fast_draft' && modelDir !== 'demo' && !existsSync(join(loraDir, `${config.generation.fast_draft.lora}.safetensors`))) {
+      throw new UserFacingError(lcmLoraMissingMessage(config.generation.fast_draft.lora));
+    }
+    const { loras, ...presetSettings } = withPreset;
+    return { settings: { ...presetSettings, scheduler: presetSettings.scheduler as SchedulerName }, seeds, outputs, modelDir, loras, loraDir, config, preset };
   } catch (error) {
     if (error instanceof ValidationError) throw new UsageError(`--${cliFlagOf[error.field] ?? error.field}: ${error.message}`);
     throw error;
   }
+}
+
+function presetFlag(text: string | undefined): GenerationPreset {
+  const preset = (text ?? 'standard').replace(/-/g, '_');
+  if (!(GENERATION_PRESETS as readonly string[]).includes(preset)) throw new UsageError(`--preset must be standard or fast-draft, got ${JSON.stringify(text)}`);
+  return preset as GenerationPreset;
 }
 
 /** `NAME:WEIGHT`, or `NAME` at weight 1. A name is a file stem in the LoRA folder, never a path. */
@@ -149,9 +167,12 @@ export const generateCommand: Command = {
     '  --num-images N           seeds S, S+1, …\n' +
     '  --lora NAME[:WEIGHT]     apply a LoRA of the LoRA folder (repeatable; weight default 1)\n' +
     '  --lora-dir DIR           the LoRA folder (default: lora.directory)\n' +
+    '  --preset fast-draft      LCM-LoRA + LCM scheduler, 4 steps, guidance 1 (generation.fast_draft); replaces\n' +
+    '                           --steps, --guidance and --scheduler; needs lcm-lora-sdv1-5.safetensors in the LoRA folder\n' +
+    '  --decoder full|tiny      VAE decoder (tiny = TAESD; default full, fast-draft: generation.fast_draft.decoder)\n' +
     '  --config FILE            another config.yaml',
   async run(args) {
-    const { settings, seeds, outputs, modelDir, loras, loraDir, config } = plan(args);
+    const { settings, seeds, outputs, modelDir, loras, loraDir, config, preset } = plan(args);
     let engine: EngineWorker;
     try {
       // No warm-up: the CLI runs its own size straight away.
@@ -170,6 +191,7 @@ export const generateCommand: Command = {
             outputPath: outputs[i],
             saveMetadata: config.output.save_metadata,
             ...(loras.length > 0 ? { loras } : {}),
+            ...(preset === 'standard' ? {} : { extraMetadata: { preset } }),
           },
           progressPrinter(label),
         );
