@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './database.ts';
 import type { IdWindow } from './paging.ts';
-import { jobs, JOB_STATUSES, type JobRow, type JobStatus, type NewJobRow } from './schema.ts';
+import { jobs, JOB_STATUSES, type JobRow, type JobStatus, type LoraSpec, type NewJobRow } from './schema.ts';
 
 export type JobCounts = Record<JobStatus, number>;
 
@@ -37,23 +37,38 @@ export class JobsRepository {
     return this.db.select().from(jobs).where(inArray(jobs.id, [...ids])).all();
   }
 
-  /** Takes the oldest job of the highest priority in one transaction: QUEUED → RUNNING, attempts + 1. */
-  claimNext(now: number): JobRow | undefined {
+  /**
+   * Takes the oldest job of the highest priority in one transaction: QUEUED → RUNNING, attempts + 1. With
+   * `preferLoras`, the oldest job of that priority with exactly that LoRA set goes first, so a merged model is not
+   * built again for jobs queued behind another set; `jumped` says it passed over an older job.
+   */
+  claimNext(now: number, preferLoras?: readonly LoraSpec[]): (JobRow & { jumped: boolean }) | undefined {
     return this.db.transaction((tx) => {
-      const next = tx
-        .select({ id: jobs.id })
+      const oldest = tx
+        .select({ id: jobs.id, priority: jobs.priority })
         .from(jobs)
         .where(eq(jobs.status, 'QUEUED'))
         .orderBy(desc(jobs.priority), asc(jobs.id))
         .limit(1)
         .get();
-      if (!next) return undefined;
-      return tx
+      if (!oldest) return undefined;
+      const preferred = preferLoras
+        ? tx
+            .select({ id: jobs.id })
+            .from(jobs)
+            .where(and(eq(jobs.status, 'QUEUED'), eq(jobs.priority, oldest.priority), sql`${jobs.loras} = ${JSON.stringify(preferLoras)}`))
+            .orderBy(asc(jobs.id))
+            .limit(1)
+            .get()
+        : undefined;
+      const id = preferred?.id ?? oldest.id;
+      const row = tx
         .update(jobs)
         .set({ status: 'RUNNING', startedAt: now, attempts: sql`${jobs.attempts} + 1`, step: 0, error: null, errorCode: null })
-        .where(and(eq(jobs.id, next.id), eq(jobs.status, 'QUEUED')))
+        .where(and(eq(jobs.id, id), eq(jobs.status, 'QUEUED')))
         .returning()
         .get();
+      return row ? { ...row, jumped: id !== oldest.id } : undefined;
     }, { behavior: 'immediate' });
   }
 

@@ -24,6 +24,12 @@ type AbortReason = 'cancel' | 'shutdown';
 /** How often a job may be started before a crash recovery gives up on it. */
 export const MAX_ATTEMPTS = 3;
 
+/**
+ * Jobs with the LoRA set of the job just run go first (no merge repeated), but at most this many in a row may pass an
+ * older job: a full deck, then the queue's own order again.
+ */
+export const MAX_GROUPED_JUMPS = 54;
+
 interface ActiveRun {
   job: JobRow;
   controller: AbortController;
@@ -37,6 +43,9 @@ export class WorkerLoop {
   private wakeUp: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private readonly now: () => number;
+  /** The LoRA set of the last job claimed, and how many claims in a row passed over an older job for it. */
+  private lastLoras: JobRow['loras'] | undefined;
+  private jumps = 0;
 
   constructor(private readonly options: WorkerLoopOptions) {
     this.now = options.now ?? Date.now;
@@ -85,7 +94,14 @@ export class WorkerLoop {
     while (!this.stopping) {
       let job: JobRow | undefined;
       try {
-        job = this.options.repos.jobs.claimNext(this.now());
+        const prefer = this.jumps < MAX_GROUPED_JUMPS ? this.lastLoras : undefined;
+        const claimed = this.options.repos.jobs.claimNext(this.now(), prefer);
+        if (claimed) {
+          const { jumped, ...row } = claimed;
+          this.jumps = jumped ? this.jumps + 1 : 0;
+          this.lastLoras = row.loras;
+          job = row;
+        }
       } catch (error) {
         // The database is busy or failing: say so and try again shortly rather than stop the queue.
         this.options.log?.(`worker: cannot claim a job: ${(error as Error).message}`);

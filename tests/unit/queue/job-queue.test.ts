@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRepositories, openDatabase, type OpenedDatabase, type Repositories } from '../../../server/db/index.ts';
+import { MAX_GROUPED_JUMPS } from '../../../server/queue/worker-loop.ts';
 import { createJobSystem, createQueuePubSub, type JobParameters, type JobProgressEvent, type JobSystem } from '../../../server/queue/index.ts';
 import { ScriptedRunner } from './scripted-runner.ts';
 
@@ -62,6 +63,32 @@ describe('job queue and worker loop', () => {
     expect(done.imagePath).toMatch(/^single\/\d{8}-\d{6}_\d+-a-red-fox\.png$/);
     expect(repos.images.forJob(low[0].id)?.path).toBe(done.imagePath);
     expect(existsSync(path.join(dir, 'outputs', done.imagePath!))).toBe(true);
+  });
+
+  it('runs queued jobs with the LoRA set just used before older ones with another set, within a priority', async () => {
+    const runner = new ScriptedRunner();
+    const { queue, worker } = startSystem(runner);
+    const style = [{ name: 'style', weight: 0.8 }];
+    const lcm = [{ name: 'lcm-lora-sdv1-5', weight: 1 }];
+    const jobs = queue.enqueue([params({ loras: style }), params({ loras: lcm }), params({ loras: style }), params({ loras: lcm }), params({ loras: style })]);
+    const urgent = queue.enqueue([params({ loras: lcm, priority: 1 })]);
+    worker.start();
+    await until(() => repos.jobs.counts().SUCCEEDED === 6);
+    const [s1, l1, s2, l2, s3] = jobs.map((j) => j.id);
+    // Priority still comes first; then each set runs as a group, the group of the oldest job first.
+    expect(runner.started).toEqual([urgent[0].id, l1, l2, s1, s2, s3]);
+  });
+
+  it('lets a LoRA group pass older jobs only MAX_GROUPED_JUMPS times in a row', async () => {
+    const runner = new ScriptedRunner();
+    const { queue, worker } = startSystem(runner);
+    const grouped = [{ name: 'style', weight: 1 }];
+    const [first] = queue.enqueue([params({ loras: grouped })]);
+    const [older] = queue.enqueue([params()]);
+    const rest = queue.enqueue(Array.from({ length: MAX_GROUPED_JUMPS + 1 }, () => params({ loras: grouped })));
+    worker.start();
+    await until(() => repos.jobs.counts().SUCCEEDED === MAX_GROUPED_JUMPS + 3);
+    expect(runner.started.slice(0, MAX_GROUPED_JUMPS + 2)).toEqual([first.id, ...rest.slice(0, MAX_GROUPED_JUMPS).map((j) => j.id), older.id]);
   });
 
   it('publishes every step in order, then the terminal status', async () => {
