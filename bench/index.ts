@@ -12,6 +12,8 @@ const benches: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   sessions: async () => ({ run: async () => (await import('./sessions.ts')).runSessionsBench() }),
   'sessions-ab': async () => ({ run: async () => (await import('./sessions.ts')).runSessionsAbBench() }),
   lora: async () => ({ run: async () => (await import('./lora.ts')).run() }),
+  compare: async () => ({ run: async () => (await import('./compare.ts')).runCompareBench() }),
+  optimize: async () => ({ run: async () => (await import('./optimize.ts')).runOptimizeBench() }),
 };
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
