@@ -1,9 +1,10 @@
-import { decodedToRgb8, latentPreview, type RgbImage } from './image/index.ts';
+import { decodedToRgb8, type RgbImage } from './image/index.ts';
 import { LATENT_CHANNELS, type LoadedModel } from './models/index.ts';
 import { CancelledError, throwIfCancelled, ValidationError } from './pipeline/errors.ts';
 import { predictGuidedNoise } from './pipeline/guidance.ts';
+import { PreviewMaker } from './pipeline/preview-budget.ts';
 import { encodePrompts } from './pipeline/prompt.ts';
-import type { Txt2ImgSettings } from './pipeline/validate.ts';
+import type { DecoderName, Txt2ImgSettings } from './pipeline/validate.ts';
 import { createGenerator } from './rng/index.ts';
 import { createScheduler, type Scheduler } from './schedulers/index.ts';
 
@@ -20,7 +21,10 @@ export interface StepProgress {
   totalSteps: number;
   elapsedMs: number;
   etaMs: number;
-  /** The predicted clean image, from the latents; present at most once per `previewIntervalMs`. */
+  /**
+   * The predicted clean image; present at most once per `previewIntervalMs`. Decoded at full size by the tiny decoder
+   * when one is loaded and previews stay within 10 % of the time; otherwise the latent-RGB approximation at latent size.
+   */
   preview?: RgbImage;
 }
 
@@ -38,7 +42,12 @@ export interface PipelineTimings {
   stepMs: number[];
   denoiseMs: number;
   decodeMs: number;
-  /** Time inside `session.run` (all three models); the rest is scheduler, tensors and JS. */
+  /** Which decoder made the image. */
+  decoder: DecoderName;
+  /** Previews decoded by the tiny decoder, and the time they took (inside denoiseMs). */
+  tinyPreviews: number;
+  tinyPreviewMs: number;
+  /** Time inside `session.run` (all models); the rest is scheduler, tensors and JS. */
   sessionRunMs: number;
   totalMs: number;
 }
@@ -57,6 +66,7 @@ export async function txt2img(model: LoadedModel, settings: Txt2ImgSettings, opt
   throwIfCancelled(signal, 'before it started');
 
   checkModelSize(model, settings);
+  checkDecoderAvailable(model, settings);
 
   // 1. Scheduler and timesteps, from the model's scheduler_config.json.
   const scheduler = prepareScheduler(model, settings);
@@ -80,7 +90,7 @@ export async function txt2img(model: LoadedModel, settings: Txt2ImgSettings, opt
   const denoiseStarted = performance.now();
   const stepMs: number[] = [];
   const totalSteps = scheduler.timesteps.length;
-  let lastPreviewAt = Number.NEGATIVE_INFINITY;
+  const previews = new PreviewMaker(model.tinyDecoder, shape, options.previewIntervalMs, denoiseStarted);
   for (let i = 0; i < totalSteps; i++) {
     throwIfCancelled(signal, `before step ${i + 1} of ${totalSteps}`);
     const stepStarted = performance.now();
@@ -93,24 +103,28 @@ export async function txt2img(model: LoadedModel, settings: Txt2ImgSettings, opt
     if (options.onProgress) {
       const elapsedMs = now - started;
       const perStep = (now - denoiseStarted) / (i + 1);
-      const wantPreview = options.previewIntervalMs !== undefined && now - lastPreviewAt >= options.previewIntervalMs;
-      if (wantPreview) lastPreviewAt = now;
+      const preview = await previews.make(now, predOriginalSample);
       options.onProgress({
         step: i + 1,
         totalSteps,
         elapsedMs,
         etaMs: perStep * (totalSteps - i - 1),
-        ...(wantPreview ? { preview: latentPreview(predOriginalSample, shape.width, shape.height) } : {}),
+        ...(preview ? { preview } : {}),
       });
     }
   }
   const denoiseMs = performance.now() - denoiseStarted;
 
-  // 5. Decode: latents / 0.18215 → VAE decoder → clamp((x + 1) / 2, 0, 1) → RGB8.
+  // 5. Decode: latents / 0.18215 → VAE decoder → clamp((x + 1) / 2, 0, 1) → RGB8. TAESD takes the UNet's latents as they are.
   throwIfCancelled(signal, 'before decoding');
   const decodeStarted = performance.now();
-  for (let i = 0; i < latents.length; i++) latents[i] /= VAE_SCALING_FACTOR;
-  const decoded = await model.vaeDecoder.decode(latents, shape.height, shape.width);
+  let decoded: Float32Array;
+  if (settings.decoder === 'tiny' && model.tinyDecoder) {
+    decoded = await model.tinyDecoder.decode(latents, shape.height, shape.width);
+  } else {
+    for (let i = 0; i < latents.length; i++) latents[i] /= VAE_SCALING_FACTOR;
+    decoded = await model.vaeDecoder.decode(latents, shape.height, shape.width);
+  }
   const image: RgbImage = { width: settings.width, height: settings.height, rgb: decodedToRgb8(decoded, settings.width, settings.height) };
   const decodeMs = performance.now() - decodeStarted;
 
@@ -122,6 +136,9 @@ export async function txt2img(model: LoadedModel, settings: Txt2ImgSettings, opt
       stepMs,
       denoiseMs,
       decodeMs,
+      decoder: settings.decoder,
+      tinyPreviews: previews.tinyCount,
+      tinyPreviewMs: previews.tinyMs,
       sessionRunMs: sessionRunMs(model) - runMsBefore,
       totalMs: performance.now() - started,
     },
@@ -153,13 +170,24 @@ function checkModelSize(model: LoadedModel, settings: Txt2ImgSettings): void {
   }
 }
 
+/** `decoder: tiny` needs a TAESD decoder loaded beside the model. */
+export function checkDecoderAvailable(model: LoadedModel, settings: Txt2ImgSettings): void {
+  if (settings.decoder !== 'tiny' || model.tinyDecoder) return;
+  throw new ValidationError(
+    'decoder',
+    'decoder tiny needs a TAESD tiny decoder and none is loaded: put a TAESD ONNX export in the folder `taesd` under model.cache_dir ' +
+      '(e.g. `huggingface-cli download deinferno/taesd-onnx --local-dir models/taesd`), or set model.tiny_decoder to one, and restart; ' +
+      'or use decoder full',
+  );
+}
+
 function scaleInPlace(values: Float32Array, factor: number): void {
   if (factor === 1) return;
   for (let i = 0; i < values.length; i++) values[i] *= factor;
 }
 
 function sessionRunMs(model: LoadedModel): number {
-  return model.textEncoder.session.runMs + model.unet.session.runMs + model.vaeDecoder.session.runMs;
+  return model.textEncoder.session.runMs + model.unet.session.runMs + model.vaeDecoder.session.runMs + (model.tinyDecoder?.session.runMs ?? 0);
 }
 
 /** Flat timings for metadata: totals plus the mean and count of steps. */
@@ -172,6 +200,7 @@ export function summarizeTimings(timings: PipelineTimings): Record<string, numbe
     stepMeanMs: round(steps ? timings.denoiseMs / steps : 0),
     steps,
     decodeMs: round(timings.decodeMs),
+    ...(timings.tinyPreviews > 0 ? { tinyPreviews: timings.tinyPreviews, tinyPreviewMs: round(timings.tinyPreviewMs) } : {}),
     sessionRunMs: round(timings.sessionRunMs),
     totalMs: round(timings.totalMs),
   };

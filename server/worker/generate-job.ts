@@ -1,7 +1,7 @@
 import { basename, dirname } from 'node:path';
 import { a1111Parameters, buildSidecar, encodePng, writeFileAtomic, writeSidecar, type PngText } from '../engine/image/index.ts';
 import type { LoadedModel } from '../engine/models/index.ts';
-import { summarizeTimings, txt2img, validateTxt2Img, ValidationError, type StepProgress } from '../engine/pipeline.ts';
+import { checkDecoderAvailable, summarizeTimings, txt2img, validateTxt2Img, ValidationError, type StepProgress } from '../engine/pipeline.ts';
 import type { LoraModel, LoraSessions } from './lora-sessions.ts';
 import type { GenerateRequest, GenerateResult } from './protocol.ts';
 
@@ -22,6 +22,8 @@ export interface JobContext {
 export async function runGenerateJob(request: GenerateRequest, context: JobContext): Promise<GenerateResult> {
   if (!/\.png$/i.test(request.outputPath)) throw new ValidationError('outputPath', `outputPath must end in .png, got ${request.outputPath}`);
   const settings = validateTxt2Img(request, { maxPixels: context.maxPixels });
+  // Before any LoRA is merged: a refused job should cost nothing.
+  checkDecoderAvailable(context.model, settings);
   const { model, loras } = await modelWithLoras(request.loras ?? [], context);
   const warnings = loras.flatMap((l) => l.warnings);
   for (const warning of warnings) context.log?.(`warning: ${warning}`);
@@ -45,6 +47,7 @@ export async function runGenerateJob(request: GenerateRequest, context: JobConte
       width: settings.width,
       height: settings.height,
       model: context.modelName,
+      decoder: settings.decoder,
       loras: loras.map(({ name, weight, sha256, shortHash, matched, total }) => ({ name, weight, hash: shortHash, sha256, shortHash, matched, total })),
       timings,
     },

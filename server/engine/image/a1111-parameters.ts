@@ -15,6 +15,8 @@ export interface A1111Settings {
   height?: number;
   model?: string;
   modelHash?: string;
+  /** `tiny` when the image was decoded by TAESD (`VAE Decoder: TAESD`), else absent. */
+  decoder?: 'tiny';
   loras: { name: string; weight: number; hash?: string }[];
   /** Every `Key: value` of the settings line, unquoted. */
   settings: Record<string, string>;
@@ -121,5 +123,6 @@ export function parseA1111Parameters(text: string): A1111Settings {
   }
   if (settings.Model) result.model = settings.Model;
   if (settings['Model hash']) result.modelHash = settings['Model hash'];
+  if (settings['VAE Decoder'] === 'TAESD') result.decoder = 'tiny';
   return result;
 }

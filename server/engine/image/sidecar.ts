@@ -18,6 +18,8 @@ interface SidecarFields {
   width: number;
   height: number;
   model: string;
+  /** `full` (the model's VAE) or `tiny` (TAESD). */
+  decoder: string;
   loras: SidecarLora[];
   timings: Record<string, number>;
   /** ISO 8601. */
@@ -29,8 +31,10 @@ export interface ImageSidecar extends SidecarFields {
   [extra: string]: unknown;
 }
 
-export interface SidecarInput extends Omit<SidecarFields, 'seed' | 'created' | 'loras'> {
+export interface SidecarInput extends Omit<SidecarFields, 'seed' | 'created' | 'loras' | 'decoder'> {
   seed: bigint | string;
+  /** Default `full`. */
+  decoder?: string;
   loras?: SidecarLora[];
   created?: Date;
 }
@@ -47,6 +51,7 @@ export function buildSidecar(input: SidecarInput, extra: Record<string, unknown>
     width: input.width,
     height: input.height,
     model: input.model,
+    decoder: input.decoder ?? 'full',
     loras: input.loras ?? [],
     timings: input.timings,
     created: (input.created ?? new Date()).toISOString(),
@@ -87,6 +92,8 @@ export function a1111Parameters(sidecar: ImageSidecar): string {
     `Model: ${sidecar.model}`,
     `RNG: ${sidecar.rng === 'torch' ? 'CPU' : sidecar.rng}`,
   ];
+  // AUTOMATIC1111 writes `VAE Decoder: TAESD` when its TAESD decode method made the image.
+  if (sidecar.decoder === 'tiny') settings.push('VAE Decoder: TAESD');
   const hashed = sidecar.loras.filter((l) => l.hash);
   if (hashed.length > 0) settings.push(`Lora hashes: "${hashed.map((l) => `${l.name}: ${l.hash}`).join(', ')}"`);
   return `${sidecar.prompt}${loraTags}\nNegative prompt: ${sidecar.negativePrompt}\n${settings.join(', ')}`;

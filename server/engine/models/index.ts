@@ -7,4 +7,5 @@ export { OptimizedModelCache, type CacheEntry } from './optimized-cache.ts';
 export { TextEncoderModel } from './text-encoder.ts';
 export { UnetModel, LATENT_CHANNELS, type TimestepForm, type UnetInput } from './unet.ts';
 export { VaeDecoderModel } from './vae-decoder.ts';
+export { openTinyDecoder, resolveTinyDecoderFile, TinyDecoderModel, type TinyDecoderRange } from './tiny-decoder.ts';
 export { DEMO_FORGE_SEED, DEMO_NOTICE, ensureDemoModel, resolveModelDir, type ResolvedModel } from './demo.ts';

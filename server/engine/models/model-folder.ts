@@ -7,6 +7,7 @@ import type { OptimizedModelCache } from './optimized-cache.ts';
 import { planProviders, type DeviceSetting, type ProviderName } from './providers.ts';
 import { ModelSession } from './session.ts';
 import { TextEncoderModel } from './text-encoder.ts';
+import { openTinyDecoder, type TinyDecoderModel } from './tiny-decoder.ts';
 import { UnetModel } from './unet.ts';
 import { VaeDecoderModel } from './vae-decoder.ts';
 
@@ -16,6 +17,8 @@ export interface LoadOptions {
   threads: number;
   /** Where ONNX Runtime's optimised graphs are kept between starts; absent: optimised at every load. */
   cache?: OptimizedModelCache;
+  /** A TAESD decoder (file or folder) to open beside the model; one that fails to open is logged, not fatal. */
+  tinyDecoder?: string;
   log?: (line: string) => void;
 }
 
@@ -29,6 +32,8 @@ export interface LoadedModel {
   textEncoder: TextEncoderModel;
   unet: UnetModel;
   vaeDecoder: VaeDecoderModel;
+  /** The TAESD decoder for `decoder: tiny` jobs and previews, when one was configured and opened. */
+  tinyDecoder?: TinyDecoderModel;
   /** Time spent opening the sessions, ms. */
   loadMs: number;
   dispose(): Promise<void>;
@@ -78,6 +83,8 @@ export async function loadModel(dir: string, options: LoadOptions): Promise<Load
     const vaeSession = await ModelSession.open(join(dir, MODEL_FILES.vaeDecoder), settings, dir);
     sessions.push(vaeSession);
     const vaeDecoder = VaeDecoderModel.create(vaeSession);
+    const tinyDecoder = options.tinyDecoder ? await openTinyDecoder(options.tinyDecoder, settings, log) : undefined;
+    if (tinyDecoder) sessions.push(tinyDecoder.session);
     const loadMs = performance.now() - started;
     log(`model loaded from ${dir} on ${provider} in ${Math.round(loadMs)} ms`);
     return {
@@ -89,6 +96,7 @@ export async function loadModel(dir: string, options: LoadOptions): Promise<Load
       textEncoder,
       unet,
       vaeDecoder,
+      ...(tinyDecoder ? { tinyDecoder } : {}),
       loadMs,
       dispose: async () => {
         await Promise.all(sessions.map((s) => s.dispose()));
