@@ -14,6 +14,8 @@ export const JOB_FIELDS = gql`
     scheduler
     guidanceScale
     rng
+    preset
+    decoder
     width
     height
     error
@@ -63,6 +65,8 @@ export interface JobFields {
   steps: number;
   step: number;
   totalSteps: number;
+  preset: 'STANDARD' | 'FAST_DRAFT';
+  decoder: 'FULL' | 'TINY';
   scheduler: string;
   guidanceScale: number;
   rng: string;

@@ -9,6 +9,7 @@ export const GENERATE_OPTIONS = gql`
       state
       schedulers
       rngs
+      decoders
       error {
         code
         message
@@ -81,6 +82,7 @@ export interface GenerateOptions {
     state: string;
     schedulers: string[];
     rngs: string[];
+    decoders: string[];
     error: { code: string; message: string } | null;
   };
   config: {
