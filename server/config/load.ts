@@ -112,6 +112,7 @@ function applyEnvironment(config: Config, env: NodeJS.ProcessEnv): void {
 function resolvePaths(config: Config, base: string): void {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   config.model.cache_dir = abs(config.model.cache_dir);
+  if (config.model.tiny_decoder !== 'auto' && config.model.tiny_decoder !== 'none') config.model.tiny_decoder = abs(config.model.tiny_decoder);
   config.output.directory = abs(config.output.directory);
   config.sets.directory = abs(config.sets.directory);
   config.lora.directory = abs(config.lora.directory);

@@ -17,6 +17,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       default: z.string().min(1).default('demo'),
       cache_dir: path.default('models'),
+      /** auto (`<cache_dir>/taesd`, or the demo model's forged one) | none | a TAESD ONNX file or folder. */
+      tiny_decoder: z.string().min(1).default('auto'),
     })
     .prefault({}),
   generation: z

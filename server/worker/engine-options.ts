@@ -1,4 +1,5 @@
 import type { Config } from '../config/index.ts';
+import { tinyDecoderOption } from '../engine/models/tiny-decoder-setting.ts';
 import type { EngineOptions } from './protocol.ts';
 
 /** The engine settings `serve` and `generate` both take from config.yaml; callers override the model or LoRA folder. */
@@ -13,6 +14,7 @@ export function engineOptionsFromConfig(config: Config, overrides: Partial<Engin
     fastDraftLora: config.generation.fast_draft.lora,
     loraStrict: config.lora.strict,
     loraCacheMb: config.lora.cache_mb,
+    tinyDecoder: tinyDecoderOption(config.model.tiny_decoder, config.model.cache_dir),
     optimizedCacheGb: config.hardware.optimized_cache_gb,
     ...(config.hardware.warmup ? { warmup: { width: config.generation.width, height: config.generation.height } } : {}),
     ...overrides,

@@ -5,6 +5,7 @@ import { demoLoraDir, ensureDemoLcmLora } from '../engine/models/demo.ts';
 import { DEMO_NOTICE, ensureDemoModel, loadModel, OptimizedModelCache, resolveModelDir, type LoadedModel } from '../engine/models/index.ts';
 import { txt2img, validateTxt2Img } from '../engine/pipeline.ts';
 import { SCHEDULER_NAMES } from '../engine/schedulers/index.ts';
+import { tinyDecoderPath } from '../engine/models/tiny-decoder-setting.ts';
 import { modelNameOf, runGenerateJob } from './generate-job.ts';
 import { LoraSessions } from './lora-sessions.ts';
 import { serializeError, type EngineOptions, type FromWorker, type GenerateProgress, type ToWorker } from './protocol.ts';
@@ -57,7 +58,8 @@ async function init(engineOptions: EngineOptions): Promise<void> {
     }
     const cacheGb = engineOptions.optimizedCacheGb ?? 0;
     const cache = cacheGb > 0 ? new OptimizedModelCache(join(engineOptions.dataDir, 'cache', 'optimized'), cacheGb * 2 ** 30, log) : undefined;
-    model = await loadModel(resolved.dir, { device: engineOptions.device, threads: engineOptions.threads, cache, log });
+    const tinyDecoder = await tinyDecoderPath(engineOptions.tinyDecoder, resolved, log);
+    model = await loadModel(resolved.dir, { device: engineOptions.device, threads: engineOptions.threads, cache, tinyDecoder, log });
     modelName = modelNameOf(resolved.dir, resolved.isDemo);
     if (engineOptions.loraDir) {
       loraSessions = new LoraSessions(
@@ -66,7 +68,7 @@ async function init(engineOptions: EngineOptions): Promise<void> {
         { directory: resolved.isDemo ? [demoLoraDir(resolved.dir), engineOptions.loraDir] : engineOptions.loraDir, strict: engineOptions.loraStrict ?? false, cacheMb: engineOptions.loraCacheMb ?? 4096, log },
       );
     }
-    post({ type: 'ready', info: { modelDir: resolved.dir, provider: model.provider, isDemo: resolved.isDemo, schedulers: [...SCHEDULER_NAMES] } });
+    post({ type: 'ready', info: { modelDir: resolved.dir, provider: model.provider, isDemo: resolved.isDemo, schedulers: [...SCHEDULER_NAMES], decoders: model.tinyDecoder ? ['full', 'tiny'] : ['full'] } });
     if (engineOptions.warmup) warmedUp = warmUp(model, engineOptions.warmup);
   } catch (error) {
     post({ type: 'init-error', error: serializeError(error) });

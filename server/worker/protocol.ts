@@ -26,6 +26,8 @@ export interface EngineOptions {
   loraStrict?: boolean;
   /** lora.cache_mb: bound on the merged models kept between jobs (default 4096). */
   loraCacheMb?: number;
+  /** model.tiny_decoder: `auto` (absent: the same), `none`, or a TAESD ONNX file or folder. */
+  tinyDecoder?: string;
 }
 
 export interface GenerateRequest {
