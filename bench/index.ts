@@ -14,6 +14,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   lora: async () => ({ run: async () => (await import('./lora.ts')).run() }),
   compare: async () => ({ run: async () => (await import('./compare.ts')).runCompareBench() }),
   optimize: async () => ({ run: async () => (await import('./optimize.ts')).runOptimizeBench() }),
+  draft: async () => ({ run: async () => (await import('./draft.ts')).runDraftBench() }),
 };
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
