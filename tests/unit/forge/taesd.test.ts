@@ -53,7 +53,7 @@ describe('forged TAESD decoder: structure', () => {
     expect(nodes.get('/decoder/layers/layers.2/fuse/Relu')?.opType).toBe('Relu');
     expect([5, 10, 15].map((i) => nodes.get(`/decoder/layers/layers.${i}/Resize`)?.opType)).toEqual(['Resize', 'Resize', 'Resize']);
     expect(nodes.get('/decoder/layers/layers.6/Conv')?.input).toHaveLength(2);
-    expect(nodes.get('/decoder/Mul_1')?.input[0]).toBe('/decoder/layers/layers.18/Conv_output_0');
+    expect(nodes.get('/decoder/Mul_1')?.input?.[0]).toBe('/decoder/layers/layers.18/Conv_output_0');
     expect(nodes.get('/decoder/Sub')?.output).toEqual(['sample']);
   });
 
