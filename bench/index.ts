@@ -12,6 +12,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   sessions: async () => ({ run: async () => (await import('./sessions.ts')).runSessionsBench() }),
   'sessions-ab': async () => ({ run: async () => (await import('./sessions.ts')).runSessionsAbBench() }),
   lora: async () => ({ run: async () => (await import('./lora.ts')).run() }),
+  decoder: async () => ({ run: async () => (await import('./decoder.ts')).runDecoderBench() }),
   compare: async () => ({ run: async () => (await import('./compare.ts')).runCompareBench() }),
   optimize: async () => ({ run: async () => (await import('./optimize.ts')).runOptimizeBench() }),
   draft: async () => ({ run: async () => (await import('./draft.ts')).runDraftBench() }),
