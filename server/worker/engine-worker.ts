@@ -84,6 +84,8 @@ async function warmUp(loaded: LoadedModel, size: { width: number; height: number
   try {
     const settings = validateTxt2Img({ prompt: '', width: size.width, height: size.height, steps: 1, guidanceScale: 2, scheduler: 'euler', seed: 0 }, { maxPixels: options?.maxPixels });
     await txt2img(loaded, settings);
+    // The tiny decoder too: drafts decode with it, and the preview budget needs its cost before the first preview.
+    if (loaded.tinyDecoder) await loaded.tinyDecoder.decode(new Float32Array(4 * (size.height / 8) * (size.width / 8)), size.height / 8, size.width / 8);
     log(`warmed up at ${size.width}×${size.height} in ${Math.round(performance.now() - started)} ms`);
   } catch (error) {
     log(`warm-up skipped: ${(error as Error).message}`);
