@@ -16,7 +16,8 @@ function fieldOf(params: Partial<Txt2ImgParams>, limits = {}): { field: string; 
 
 describe('txt2img validation', () => {
   it('accepts a normal request and fills defaults', () => {
-    expect(validateTxt2Img(base)).toEqual({ ...base, negativePrompt: '', seed: 42n, rng: 'torch' });
+    expect(validateTxt2Img(base)).toEqual({ ...base, negativePrompt: '', seed: 42n, rng: 'torch', decoder: 'full' });
+    expect(validateTxt2Img({ ...base, decoder: 'tiny' }).decoder).toBe('tiny');
   });
 
   it.each([
@@ -31,6 +32,7 @@ describe('txt2img validation', () => {
     [{ guidanceScale: 30.5 }, 'guidanceScale', /0 … 30/],
     [{ scheduler: 'plms' as never }, 'scheduler', /dpmpp_2m/],
     [{ rng: 'mersenne' as never }, 'rng', /torch/],
+    [{ decoder: 'taesd' as never }, 'decoder', /full, tiny/],
     [{ seed: '-1' }, 'seed', /0 … 18446744073709551615/],
     [{ seed: '18446744073709551616' }, 'seed', /18446744073709551615/],
     [{ seed: 'abc' }, 'seed', /integer/],
