@@ -1,7 +1,7 @@
 import { decodedToRgb8, type RgbImage } from './image/index.ts';
 import { LATENT_CHANNELS, type LoadedModel } from './models/index.ts';
 import { CancelledError, throwIfCancelled, ValidationError } from './pipeline/errors.ts';
-import { predictGuidedNoise } from './pipeline/guidance.ts';
+import { predictGuidedNoise, type LatentShape } from './pipeline/guidance.ts';
 import { PreviewMaker } from './pipeline/preview-budget.ts';
 import { encodePrompts } from './pipeline/prompt.ts';
 import type { DecoderName, Txt2ImgSettings } from './pipeline/validate.ts';
@@ -80,8 +80,16 @@ export async function txt2img(model: LoadedModel, settings: Txt2ImgSettings, opt
   }
   const textEncodeMs = performance.now() - textStarted;
 
-  // 3. Initial latents: seeded standard-normal noise scaled to the scheduler's first sigma.
-  const shape = { height: settings.height / VAE_DOWNSCALE, width: settings.width / VAE_DOWNSCALE };
+  // 3. Initial latents: seeded standard-normal noise scaled to the scheduler's first sigma. A size the UNet cannot
+  //    take (SD1.5 exports: multiples of 64 px) is generated at the next size it can and cropped to the centre.
+  const requested = { height: settings.height / VAE_DOWNSCALE, width: settings.width / VAE_DOWNSCALE };
+  const shape = paddedLatentShape(requested, model.unet.latentMultiple);
+  if (shape.height !== requested.height || shape.width !== requested.width) {
+    options.log?.(
+      `this UNet takes multiples of ${model.unet.latentMultiple * VAE_DOWNSCALE} px: generating at ${shape.width * VAE_DOWNSCALE}×${shape.height * VAE_DOWNSCALE} ` +
+        `and cropping the centre ${settings.width}×${settings.height}`,
+    );
+  }
   const generator = createGenerator(settings.rng, settings.seed);
   let latents = generator.randn(LATENT_CHANNELS * shape.height * shape.width);
   scaleInPlace(latents, scheduler.initNoiseSigma);
@@ -118,12 +126,13 @@ export async function txt2img(model: LoadedModel, settings: Txt2ImgSettings, opt
   // 5. Decode: latents / 0.18215 → VAE decoder → clamp((x + 1) / 2, 0, 1) → RGB8. TAESD takes the UNet's latents as they are.
   throwIfCancelled(signal, 'before decoding');
   const decodeStarted = performance.now();
+  latents = cropLatents(latents, shape, requested);
   let decoded: Float32Array;
   if (settings.decoder === 'tiny' && model.tinyDecoder) {
-    decoded = await model.tinyDecoder.decode(latents, shape.height, shape.width);
+    decoded = await model.tinyDecoder.decode(latents, requested.height, requested.width);
   } else {
     for (let i = 0; i < latents.length; i++) latents[i] /= VAE_SCALING_FACTOR;
-    decoded = await model.vaeDecoder.decode(latents, shape.height, shape.width);
+    decoded = await model.vaeDecoder.decode(latents, requested.height, requested.width);
   }
   const image: RgbImage = { width: settings.width, height: settings.height, rgb: decodedToRgb8(decoded, settings.width, settings.height) };
   const decodeMs = performance.now() - decodeStarted;
@@ -179,6 +188,27 @@ export function checkDecoderAvailable(model: LoadedModel, settings: Txt2ImgSetti
       '(e.g. `huggingface-cli download deinferno/taesd-onnx --local-dir models/taesd`), or set model.tiny_decoder to one, and restart; ' +
       'or use decoder full',
   );
+}
+
+/** The latent size to denoise at: each side rounded up to the UNet's multiple. */
+export function paddedLatentShape(shape: LatentShape, multiple: number): LatentShape {
+  const up = (n: number) => Math.ceil(n / multiple) * multiple;
+  return { height: up(shape.height), width: up(shape.width) };
+}
+
+/** The centred `to` window of `[4, from.height, from.width]` latents (the same array when the sizes match). */
+export function cropLatents(latents: Float32Array, from: LatentShape, to: LatentShape): Float32Array {
+  if (from.height === to.height && from.width === to.width) return latents;
+  const top = Math.floor((from.height - to.height) / 2);
+  const left = Math.floor((from.width - to.width) / 2);
+  const out = new Float32Array(LATENT_CHANNELS * to.height * to.width);
+  for (let c = 0; c < LATENT_CHANNELS; c++) {
+    for (let y = 0; y < to.height; y++) {
+      const source = (c * from.height + top + y) * from.width + left;
+      out.set(latents.subarray(source, source + to.width), (c * to.height + y) * to.width);
+    }
+  }
+  return out;
 }
 
 function scaleInPlace(values: Float32Array, factor: number): void {

@@ -4,8 +4,11 @@
  * CPU, building the UNet session costs more than the merge, and ONNX Runtime keeps its own copy of the weights.
  * Jobs without LoRAs (or whose LoRAs all weigh 0) get the base model, untouched.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ByteBoundedLru, hashFile, mergeLoras, resolveLora, type LoraReport, type MergedModel } from '../engine/lora/index.ts';
+import { OPTIMIZE_MANIFEST } from '../engine/optimize/index.ts';
+import { ValidationError } from '../engine/pipeline.ts';
 import { MODEL_FILES, ModelSession, OptimizedModelCache, TextEncoderModel, UnetModel, type LoadedModel, type SessionSettings } from '../engine/models/index.ts';
 
 export interface LoraChoice {
@@ -89,6 +92,7 @@ export class LoraSessions {
     if (active.length === 0) {
       return { model: this.base, loras: resolved.map((l) => applied(l, l.hashes, [])) };
     }
+    refuseQuantizedBase(this.base.dir);
     const key = JSON.stringify([this.base.dir, this.options.strict, active.map((l) => [l.hashes.sha256, l.weight])]);
     const label = active.map((l) => `${l.name}:${l.weight}`).join(', ');
     let sessions = this.cache.get(key);
@@ -186,6 +190,28 @@ export class LoraSessions {
       await textSession?.dispose();
       throw error;
     }
+  }
+}
+
+/**
+ * `models optimize --int8` turns the weight MatMuls into DynamicQuantizeMatMul over int8 weights: a LoRA's layers
+ * no longer exist there to be patched, so such a job is refused up front rather than run with every key unmatched.
+ */
+function refuseQuantizedBase(modelDir: string): void {
+  const manifest = join(modelDir, OPTIMIZE_MANIFEST);
+  if (!existsSync(manifest)) return;
+  let method: unknown;
+  try {
+    method = (JSON.parse(readFileSync(manifest, 'utf8')) as { method?: unknown }).method;
+  } catch {
+    return;
+  }
+  if (method === 'int8') {
+    throw new ValidationError(
+      'loras',
+      `LoRAs cannot be merged into ${basename(modelDir)}: it is an int8 model (imagineer models optimize --int8) whose weight layers are quantised; ` +
+        'use the fp32 or fp16 model for jobs with LoRAs (the fast draft preset included)',
+    );
   }
 }
 

@@ -1,10 +1,13 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../server/cli/errors.ts';
 import { resolveModelArgument } from '../../server/cli/commands/models-optimize.ts';
 import { onnx, toNumber } from '../../server/engine/lora/onnx-model.ts';
 import { optimizeModel, OptimizeError, readOptimizeManifest, type OptimizeMethod } from '../../server/engine/optimize/index.ts';
+import { LoraSessions } from '../../server/worker/lora-sessions.ts';
+import { randomLora, writeSafetensors } from '../helpers/lora-writer.ts';
+import { targetLayers } from '../unit/lora/tiny-model.ts';
 import { forge, generate, meanAbsoluteError, openModel, tempDir } from './engine-fixtures.ts';
 
 const root = tempDir('engine-optimize');
@@ -96,6 +99,23 @@ describe('models optimize --int8', () => {
     // A wrong scale, transposition or bias gives tens.
     expect(meanAbsoluteError(image, baseline)).toBeLessThan(2);
     expect(meanAbsoluteError(image, baseline)).toBeGreaterThan(0);
+  });
+});
+
+describe('LoRAs on an int8 model', () => {
+  it('are refused on field loras, saying why and what to use instead', async () => {
+    const loraDir = join(root.path, 'loras');
+    mkdirSync(loraDir, { recursive: true });
+    writeSafetensors(join(loraDir, 'style.safetensors'), randomLora(targetLayers(join(source, 'unet', 'model.onnx'), 'unet', (p) => /attn/.test(p)), { format: 'kohya', rank: 2, alpha: 2, seed: 1 }).tensors);
+    const model = await openModel(optimized.int8!);
+    try {
+      const sessions = new LoraSessions(model, { provider: 'cpu', threads: 1 }, { directory: loraDir, strict: false, cacheMb: 64 });
+      await expect(sessions.modelFor([{ name: 'style', weight: 1 }])).rejects.toMatchObject({ field: 'loras', message: expect.stringMatching(/int8 model.*fp32 or fp16/) });
+      // Weight 0 needs no merge and stays allowed.
+      await expect(sessions.modelFor([{ name: 'style', weight: 0 }])).resolves.toMatchObject({ model });
+    } finally {
+      await model.dispose();
+    }
   });
 });
 

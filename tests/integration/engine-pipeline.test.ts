@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readOracleExpectation } from '../../server/engine/forge/index.ts';
 import type { LoadedModel } from '../../server/engine/models/index.ts';
-import { CancelledError, ValidationError, type StepProgress } from '../../server/engine/pipeline.ts';
+import { CancelledError, cropLatents, paddedLatentShape, ValidationError, type StepProgress } from '../../server/engine/pipeline.ts';
 import { forge, generate, meanAbsoluteError, openModel, tempDir } from './engine-fixtures.ts';
 
 const root = tempDir('engine-pipeline');
@@ -126,6 +126,29 @@ describe('txt2img on the tiny model', () => {
     expect(tiny.textEncoder.session.runCount - before).toBe(2 * chunks);
     const short = await generate(tiny, { prompt: 'word0', negativePrompt: 'short', steps: 1 });
     expect(meanAbsoluteError(result.image.rgb, short.image.rgb)).toBeGreaterThan(0);
+  });
+
+  it('a size the UNet cannot take is generated at the next size it can and cropped to the centre', async () => {
+    // The tiny UNet has one upsampler: latents must be even, so 72 px (9 latent rows) cannot go through it as is.
+    expect(tiny.unet.latentMultiple).toBe(2);
+    const logs: string[] = [];
+    const result = await generate(tiny, { width: 64, height: 72, steps: 2 }, { log: (line) => logs.push(line) });
+    expect([result.image.width, result.image.height, result.image.rgb.length]).toEqual([64, 72, 64 * 72 * 3]);
+    expect(logs).toContain('this UNet takes multiples of 16 px: generating at 64×80 and cropping the centre 64×72');
+    const even = await generate(tiny, { width: 64, height: 64, steps: 2 }, { log: (line) => logs.push(line) });
+    expect(even.image.height).toBe(64);
+    expect(logs).toHaveLength(1);
+  });
+
+  it('pads latent sizes up to the multiple and crops the centred window back out', () => {
+    expect(paddedLatentShape({ height: 90, width: 64 }, 8)).toEqual({ height: 96, width: 64 });
+    expect(paddedLatentShape({ height: 64, width: 64 }, 8)).toEqual({ height: 64, width: 64 });
+    // 4 channels of a 4×3 grid holding their own index; the centred 2×1 window of each channel.
+    const from = { height: 4, width: 3 };
+    const latents = Float32Array.from({ length: 4 * 12 }, (_, i) => i);
+    const cropped = cropLatents(latents, from, { height: 2, width: 1 });
+    expect([...cropped]).toEqual([4, 7, 16, 19, 28, 31, 40, 43]);
+    expect(cropLatents(latents, from, from)).toBe(latents);
   });
 
   it('a step count the scheduler refuses becomes a ValidationError on steps', async () => {

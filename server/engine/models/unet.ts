@@ -1,5 +1,6 @@
 import { Tensor } from 'onnxruntime-node';
 import { float32ToFloat16 } from './fp16.ts';
+import { unetLatentMultiple } from './unet-upsamplers.ts';
 import { modelInvalid } from './errors.ts';
 import type { ModelSession, TensorSpec } from './session.ts';
 import { floatTensor, floatTypeOf, toFloat32, type FloatType } from './tensors.ts';
@@ -44,6 +45,8 @@ export class UnetModel {
     /** Token count fixed by the export (77), or undefined when the sequence axis is dynamic. */
     readonly fixedTokens: number | undefined,
     readonly crossAttentionDim: number | undefined,
+    /** Latent height and width must be multiples of this (8 for SD1.5: 64 pixels); see unet-upsamplers.ts. */
+    readonly latentMultiple: number,
   ) {}
 
   static create(session: ModelSession): UnetModel {
@@ -77,6 +80,7 @@ export class UnetModel {
       typeof heightDim === 'number' && typeof widthDim === 'number' ? { height: heightDim, width: widthDim } : undefined,
       typeof tokensDim === 'number' ? tokensDim : undefined,
       typeof hiddenDim === 'number' ? hiddenDim : undefined,
+      unetLatentMultiple(session.file),
     );
   }
 
