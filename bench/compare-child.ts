@@ -12,10 +12,12 @@ import { performance } from 'node:perf_hooks';
 import { encodePng } from '../server/engine/image/index.ts';
 import { loadModel, OptimizedModelCache, type LoadedModel } from '../server/engine/models/index.ts';
 import { txt2img, validateTxt2Img, type PipelineTimings, type Txt2ImgParams } from '../server/engine/pipeline.ts';
+import { encodePrompts } from '../server/engine/pipeline/prompt.ts';
 import { LoraSessions } from '../server/worker/lora-sessions.ts';
 
 export interface ComparePlan {
-  mode: 'before' | 'after';
+  /** `after-int8`: `after` on the `models optimize --int8` folder (no LoRA: it cannot be merged into int8). */
+  mode: 'before' | 'after' | 'after-int8';
   modelDir: string;
   width: number;
   height: number;
@@ -29,6 +31,11 @@ export interface ComparePlan {
   tinyDecoder?: string;
   /** Only fill the cache (load + merge), time nothing else. */
   primeOnly?: boolean;
+  /**
+   * `standard`: the 25-step path on the base model; `lcm`: the fast-draft path with the LoRA merged. Separate
+   * processes: a full-model LoRA merge next to a base session whose arena has grown at 512×768 passes 24 GiB.
+   */
+  phase?: 'standard' | 'lcm';
   outDir: string;
 }
 
@@ -49,8 +56,13 @@ export interface CompareResult {
   standard: JobFigures;
   /** A second job of the same batch: its negative prompt and style suffix are cached after the first. */
   standardSecond: JobFigures;
-  loraSetupMs: number;
-  lcmFull: JobFigures;
+  /** encodePrompts for 5 deck prompts sharing one negative prompt and style suffix. */
+  textBatchMs: number;
+  textBatchEncoderRuns: number;
+  loraSetupMs?: number;
+  /** Load time of the fast-draft process (the standard one is `loadMs`). */
+  lcmLoadMs?: number;
+  lcmFull?: JobFigures;
   lcmTiny?: JobFigures;
   maxRssMiB: number;
   loadAverage: number[];
@@ -85,44 +97,62 @@ function figures(t: PipelineTimings, writeMs: number): JobFigures {
   return { textEncodeMs: r(t.textEncodeMs), stepMs: t.stepMs.map(r), decodeMs: r(t.decodeMs), decoder: t.decoder, sessionRunMs: r(t.sessionRunMs), totalMs: r(t.totalMs), writeMs: r(writeMs) };
 }
 
+const DECK_PROMPTS = ['ace of spades', 'two of hearts', 'queen of clubs', 'jack of diamonds', 'joker'];
+
 async function main(plan: ComparePlan): Promise<CompareResult | { primed: true; loadMs: number; loraSetupMs: number }> {
-  const after = plan.mode === 'after';
+  const after = plan.mode !== 'before';
+  const withLora = plan.mode !== 'after-int8';
   const cache = after && plan.cacheDir ? new OptimizedModelCache(plan.cacheDir, 100 * 2 ** 30, (l) => console.error(l)) : undefined;
   const loadStarted = performance.now();
   const model = await loadModel(plan.modelDir, { device: 'cpu', threads: 0, cache, ...(after && plan.tinyDecoder ? { tinyDecoder: plan.tinyDecoder } : {}), log: (l) => console.error(l) });
   const loadMs = performance.now() - loadStarted;
   model.textEncoder.cacheEnabled = after;
   const loras = new LoraSessions(model, { provider: model.provider, threads: 0, cache }, { directory: plan.loraDir, strict: false, cacheMb: 16_384, log: (l) => console.error(l) });
-  const loraStarted = performance.now();
-  const lcm = await loras.modelFor([{ name: plan.lcmLora, weight: 1 }]);
-  const loraSetupMs = performance.now() - loraStarted;
-  if (plan.primeOnly) return { primed: true, loadMs, loraSetupMs };
+  const lcmModel = async () => {
+    const started = performance.now();
+    const lcm = await loras.modelFor([{ name: plan.lcmLora, weight: 1 }]);
+    return { model: lcm.model, setupMs: performance.now() - started };
+  };
+  if (plan.primeOnly) return { primed: true, loadMs, loraSetupMs: withLora ? (await lcmModel()).setupMs : 0 };
 
   let warmupMs = 0;
-  if (after) {
+  if (after && plan.phase !== 'lcm') {
     // What the engine worker does right after loading (hardware.warmup), before any job arrives.
     const started = performance.now();
     await txt2img(model, validateTxt2Img({ prompt: '', width: plan.width, height: plan.height, steps: 1, guidanceScale: 2, scheduler: 'euler', seed: 0 }, { maxPixels: 2048 * 2048 }));
+    if (model.tinyDecoder) await model.tinyDecoder.decode(new Float32Array(4 * (plan.height / 8) * (plan.width / 8)), plan.height / 8, plan.width / 8);
     warmupMs = performance.now() - started;
   }
+  if (plan.phase === 'lcm') {
+    const lcm = await lcmModel();
+    const lcmParams = { scheduler: 'lcm' as const, steps: plan.lcmSteps, guidanceScale: 1 };
+    const lcmFull = await job(lcm.model, plan, 'lcm-full', { ...lcmParams, prompt: 'jack of clubs', decoder: 'full' });
+    const lcmTiny = after && model.tinyDecoder ? await job(lcm.model, plan, 'lcm-tiny', { ...lcmParams, prompt: 'ace of diamonds', steps: 1, decoder: 'tiny' }) : undefined;
+    return { mode: plan.mode, loadMs: Math.round(loadMs), loraSetupMs: Math.round(lcm.setupMs), lcmFull, ...(lcmTiny ? { lcmTiny } : {}), maxRssMiB: maxRssMiB(), loadAverage: loadAverage() } as unknown as CompareResult;
+  }
+  const textRunsBefore = model.textEncoder.session.runCount;
+  const textStarted = performance.now();
+  for (const prompt of DECK_PROMPTS) await encodePrompts(model, `${prompt}, ${STYLE}`, NEGATIVE);
+  const textBatchMs = performance.now() - textStarted;
+  const textBatchEncoderRuns = model.textEncoder.session.runCount - textRunsBefore;
+
   const standard = await job(model, plan, 'standard', { prompt: 'queen of hearts' });
   const standardSecond = await job(model, plan, 'standard-2', { prompt: 'king of spades', steps: 1 });
-  const lcmParams = { scheduler: 'lcm' as const, steps: plan.lcmSteps, guidanceScale: 1 };
-  const lcmFull = await job(lcm.model, plan, 'lcm-full', { ...lcmParams, prompt: 'jack of clubs', decoder: 'full' });
-  const lcmTiny = after && model.tinyDecoder ? await job(lcm.model, plan, 'lcm-tiny', { ...lcmParams, prompt: 'ace of diamonds', steps: 1, decoder: 'tiny' }) : undefined;
   return {
     mode: plan.mode,
     loadMs: Math.round(loadMs),
     warmupMs: Math.round(warmupMs),
+    textBatchMs: Math.round(textBatchMs),
+    textBatchEncoderRuns,
     standard,
     standardSecond,
-    loraSetupMs: Math.round(loraSetupMs),
-    lcmFull,
-    ...(lcmTiny ? { lcmTiny } : {}),
-    maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
-    loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+    maxRssMiB: maxRssMiB(),
+    loadAverage: loadAverage(),
   };
 }
+
+const maxRssMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
+const loadAverage = () => loadavg().map((x) => Math.round(x * 100) / 100);
 
 const plan = JSON.parse(process.argv[2] ?? '{}') as ComparePlan;
 const result = await main(plan);

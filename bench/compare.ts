@@ -5,8 +5,9 @@
  * A whole 54-card deck at 25 steps takes hours on this CPU, so deck times are projected from the measured parts:
  * setup + 54 × (text + steps × step + decode + PNG write), every part a measurement of this run.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { forgeLcmLora } from '../server/engine/forge/lcm-lora.ts';
 import { forgeTaesd } from '../server/engine/forge/taesd.ts';
 import { runChild } from './child.ts';
@@ -19,6 +20,16 @@ const DECK = 54;
 const STANDARD_STEPS = 25;
 const LCM_STEPS = 4;
 const LCM_LORA = 'lcm-lora-sdv1-5';
+
+/** The MatMul rate of bench/results/machine.json (`npm run bench -- machine`), 0 when absent. */
+function machineJsonRate(): number {
+  try {
+    const file = join(dirname(fileURLToPath(import.meta.url)), 'results', 'machine.json');
+    return (JSON.parse(readFileSync(file, 'utf8')) as { result: { matmul: { gflops: number } } }).result.matmul.gflops;
+  } catch {
+    return 0;
+  }
+}
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 /** The mean step after the first: ORT's first run at a shape pays for allocations the later ones do not. */
@@ -55,14 +66,30 @@ export async function runCompareBench(options: { width?: number; height?: number
   console.error('compare: filling the optimised-graph cache (a first start)…');
   const primed = await runChild<{ loadMs: number; loraSetupMs: number }>('compare-child.ts', { ...base, mode: 'after', primeOnly: true }, 30 * 60_000);
   console.error(`  ${JSON.stringify(primed)}`);
-  console.error('compare: before…');
-  const before = await runChild<CompareResult>('compare-child.ts', { ...base, mode: 'before' }, 30 * 60_000);
-  console.error(`  ${JSON.stringify(before)}`);
-  console.error('compare: after…');
-  const after = await runChild<CompareResult>('compare-child.ts', { ...base, mode: 'after' }, 30 * 60_000);
-  console.error(`  ${JSON.stringify(after)}`);
+  // Each side in two fresh processes: the standard path, then the fast-draft path (see ComparePlan.phase).
+  const measure = async (mode: ComparePlan['mode'], plan: Omit<ComparePlan, 'mode'>, withLcm: boolean): Promise<CompareResult> => {
+    console.error(`compare: ${mode}, standard…`);
+    const standard = await runChild<CompareResult>('compare-child.ts', { ...plan, mode, phase: 'standard' }, 30 * 60_000);
+    console.error(`  ${JSON.stringify(standard)}`);
+    if (!withLcm) return standard;
+    console.error(`compare: ${mode}, fast draft…`);
+    const lcm = await runChild<CompareResult>('compare-child.ts', { ...plan, mode, phase: 'lcm' }, 30 * 60_000);
+    console.error(`  ${JSON.stringify(lcm)}`);
+    return { ...standard, loraSetupMs: lcm.loraSetupMs, lcmLoadMs: lcm.loadMs, lcmFull: lcm.lcmFull, ...(lcm.lcmTiny ? { lcmTiny: lcm.lcmTiny } : {}), maxRssMiB: Math.max(standard.maxRssMiB, lcm.maxRssMiB) };
+  };
+  const before = await measure('before', base, true);
+  const after = await measure('after', base, true);
+  // `models optimize --int8` of the same model, when the optimize bench has made it: the standard path only.
+  const int8Dir = join(BENCH_DIR, 'optimize', 'full-int8');
+  let int8: CompareResult | undefined;
+  if (existsSync(join(int8Dir, 'imagineer-optimize.json'))) {
+    console.error('compare: after on the int8 model (a first start, then the measured one)…');
+    await runChild('compare-child.ts', { ...base, modelDir: int8Dir, mode: 'after-int8', primeOnly: true }, 30 * 60_000);
+    int8 = await measure('after-int8', { ...base, modelDir: int8Dir }, false);
+  }
   const rateAfter = await measureMatmulRate();
-  const rate = Math.max(rateBefore.gflops, rateAfter.gflops);
+  // The best rate seen: a measurement disturbed by other work on the host only lowers it (one run read 86 against 181).
+  const rate = Math.max(rateBefore.gflops, rateAfter.gflops, machineJsonRate());
 
   const unetFile = join(modelDir, 'unet/model.onnx');
   const cfgGflop = countUnetStepFlops(unetFile, { width, height, batch: 2 }).total / 1e9;
@@ -70,7 +97,8 @@ export async function runCompareBench(options: { width?: number; height?: number
 
   const side = (r: CompareResult) => {
     const cfgStep = stepMs(r.standard);
-    const lcmStep = stepMs(r.lcmFull);
+    const lcmStep = r.lcmFull ? stepMs(r.lcmFull) : NaN;
+    const loraSetupMs = r.loraSetupMs ?? NaN;
     // Warm parts per item: the second job's text encoding (cached after the first job where the cache is on) and decode.
     const text = r.standardSecond.textEncodeMs;
     const write = r.standard.writeMs;
@@ -80,29 +108,34 @@ export async function runCompareBench(options: { width?: number; height?: number
     const item = (steps: number, step: number, decode: number) => text + steps * step + decode + write;
     const deck = (setup: number, perItem: number) => round((setup + DECK * perItem) / 60_000, 1);
     const standardItem = item(STANDARD_STEPS, cfgStep, fullDecode);
-    const lcmFullItem = item(LCM_STEPS, lcmStep, fullDecode);
+    const lcmFullItem = r.lcmFull ? item(LCM_STEPS, lcmStep, fullDecode) : undefined;
     const lcmTinyItem = r.lcmTiny ? item(LCM_STEPS, lcmStep, r.lcmTiny.decodeMs) : undefined;
     const overhead = (job: JobFigures) => round((100 * (job.totalMs + job.writeMs - job.sessionRunMs)) / (job.totalMs + job.writeMs), 2);
     return {
       loadS: round(r.loadMs / 1000, 1),
       warmupS: round(r.warmupMs / 1000, 1),
       firstRunExtraS: round(firstRunExtra / 1000, 1),
-      loraSetupS: round(r.loraSetupMs / 1000, 1),
+      loraSetupS: round(loraSetupMs / 1000, 1),
       cfgStepS: round(cfgStep / 1000, 2),
       cfgEfficiencyPct: round((100 * cfgGflop) / (cfgStep / 1000) / rate, 1),
-      lcmStepS: round(lcmStep / 1000, 2),
-      lcmEfficiencyPct: round((100 * lcmGflop) / (lcmStep / 1000) / rate, 1),
+      lcmStepS: r.lcmFull ? round(lcmStep / 1000, 2) : null,
+      lcmEfficiencyPct: r.lcmFull ? round((100 * lcmGflop) / (lcmStep / 1000) / rate, 1) : null,
+      textBatch: { ms: r.textBatchMs, encoderRuns: r.textBatchEncoderRuns, prompts: 5 },
       textEncodeMs: text,
       textEncodeFirstMs: r.standard.textEncodeMs,
       fullDecodeS: round(fullDecode / 1000, 2),
       tinyDecodeS: r.lcmTiny ? round(r.lcmTiny.decodeMs / 1000, 3) : null,
       writeMs: write,
-      overheadPct: { standard: overhead(r.standard), lcm: overhead(r.lcmFull) },
-      itemS: { standard25: round(standardItem / 1000, 1), lcm4Full: round(lcmFullItem / 1000, 1), lcm4Tiny: lcmTinyItem === undefined ? null : round(lcmTinyItem / 1000, 1) },
+      overheadPct: { standard: overhead(r.standard), lcm: r.lcmFull ? overhead(r.lcmFull) : null },
+      itemS: {
+        standard25: round(standardItem / 1000, 1),
+        lcm4Full: lcmFullItem === undefined ? null : round(lcmFullItem / 1000, 1),
+        lcm4Tiny: lcmTinyItem === undefined ? null : round(lcmTinyItem / 1000, 1),
+      },
       deckMin: {
         standard25: deck(r.loadMs + firstRunExtra, standardItem),
-        lcm4Full: deck(r.loadMs + firstRunExtra + r.loraSetupMs, lcmFullItem),
-        lcm4Tiny: lcmTinyItem === undefined ? null : deck(r.loadMs + firstRunExtra + r.loraSetupMs, lcmTinyItem),
+        lcm4Full: lcmFullItem === undefined ? null : deck((r.lcmLoadMs ?? r.loadMs) + loraSetupMs, lcmFullItem),
+        lcm4Tiny: lcmTinyItem === undefined ? null : deck((r.lcmLoadMs ?? r.loadMs) + loraSetupMs, lcmTinyItem),
       },
       maxRssMiB: r.maxRssMiB,
       loadAverage: r.loadAverage,
@@ -115,11 +148,12 @@ export async function runCompareBench(options: { width?: number; height?: number
       `(guidance 1, batch 1, forged LCM-LoRA rank 64 merged) timed per side; deck = setup + ${DECK} × (text + steps × step + decode + write), ` +
       'projected from these measurements. before = no optimised-graph cache (ORT optimises at load), LoRA merged at start, no warm-up, ' +
       'no text-state cache, full VAE only; after = all of issue 9 (cache filled by a first start, timed separately as `primed`).',
-    matmulGflops: { before: rateBefore.gflops, after: rateAfter.gflops, used: rate },
+    matmulGflops: { before: rateBefore.gflops, after: rateAfter.gflops, machineJson: machineJsonRate(), used: rate },
     unetGflopPerStep: { cfgBatch2: round(cfgGflop, 0), lcmBatch1: round(lcmGflop, 0) },
     primed: { loadS: round(primed.loadMs / 1000, 1), loraSetupS: round(primed.loraSetupMs / 1000, 1) },
     before: side(before),
     after: side(after),
-    raw: { before, after },
+    ...(int8 ? { afterInt8: side(int8) } : {}),
+    raw: { before, after, ...(int8 ? { afterInt8: int8 } : {}) },
   };
 }
