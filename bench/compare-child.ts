@@ -104,10 +104,12 @@ async function main(plan: ComparePlan): Promise<CompareResult | { primed: true; 
   const withLora = plan.mode !== 'after-int8';
   const cache = after && plan.cacheDir ? new OptimizedModelCache(plan.cacheDir, 100 * 2 ** 30, (l) => console.error(l)) : undefined;
   const loadStarted = performance.now();
-  const model = await loadModel(plan.modelDir, { device: 'cpu', threads: 0, cache, ...(after && plan.tinyDecoder ? { tinyDecoder: plan.tinyDecoder } : {}), log: (l) => console.error(l) });
+  // before: ONNX Runtime's default thread count (threads < 0); after: every logical core (hardware.threads: 0).
+  const threads = after ? 0 : -1;
+  const model = await loadModel(plan.modelDir, { device: 'cpu', threads, cache, ...(after && plan.tinyDecoder ? { tinyDecoder: plan.tinyDecoder } : {}), log: (l) => console.error(l) });
   const loadMs = performance.now() - loadStarted;
   model.textEncoder.cacheEnabled = after;
-  const loras = new LoraSessions(model, { provider: model.provider, threads: 0, cache }, { directory: plan.loraDir, strict: false, cacheMb: 16_384, log: (l) => console.error(l) });
+  const loras = new LoraSessions(model, { provider: model.provider, threads, cache }, { directory: plan.loraDir, strict: false, cacheMb: 16_384, log: (l) => console.error(l) });
   const lcmModel = async () => {
     const started = performance.now();
     const lcm = await loras.modelFor([{ name: plan.lcmLora, weight: 1 }]);
