@@ -11,7 +11,7 @@ export const GenerationPresetEnum = builder.enumType('GenerationPreset', {
 });
 
 export const DecoderEnum = builder.enumType('Decoder', {
-  description: 'FULL: the model\'s VAE decoder. TINY: a TAESD decoder (faster, slightly softer); full is used, with a note in the sidecar, when the engine has none.',
+  description: 'FULL: the model\'s VAE decoder. TINY: a TAESD decoder (faster, slightly softer); refused when the engine has none (FAST_DRAFT then uses FULL, with a note in the sidecar).',
   values: { FULL: { value: 'full' }, TINY: { value: 'tiny' } } as const,
 });
 
@@ -27,6 +27,14 @@ export async function withPreset(
 ): Promise<JobParameters[]> {
   const config = services.config();
   const chosen = preset ?? 'standard';
+  // An explicit TINY is refused when the running engine has no TAESD; a preset's tiny falls back to the full VAE.
+  const engine = services.engine();
+  if (decoder === 'tiny' && engine.state === 'READY' && !engine.decoders.includes('tiny')) {
+    throw badUserInput(
+      'decoder',
+      'this engine has no tiny (TAESD) decoder: set model.tiny_decoder to a TAESD ONNX export (e.g. huggingface-cli download deinferno/taesd-onnx --local-dir models/taesd) and restart, or use decoder FULL',
+    );
+  }
   if (chosen === 'fast_draft' && !(await locateFastDraftLora(config))) {
     throw badUserInput('preset', lcmLoraMissingMessage(config.generation.fast_draft.lora));
   }

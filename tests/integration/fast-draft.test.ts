@@ -87,6 +87,16 @@ describe('fast draft preset', () => {
     else expect(sidecar).toMatchObject({ decoder: 'full', decoderRequested: 'tiny', warnings: [expect.stringMatching(/no tiny decoder/)] });
   }, 120_000);
 
+  it('an explicit decoder TINY on an engine without a TAESD is refused on field decoder, nothing queued', async () => {
+    const engine = (await server.gql<{ engine: { state: string; decoders: string[] } }>('{ engine { state decoders } }')).data!.engine;
+    expect(engine).toMatchObject({ state: 'READY', decoders: ['full'] });
+    const before = await jobCount();
+    const res = await server.gql('mutation { generate(input: { prompt: "a card", decoder: TINY }) { jobs { id } } }');
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'decoder' });
+    expect(res.errors?.[0].message).toMatch(/no tiny \(TAESD\) decoder.*model\.tiny_decoder/);
+    expect(await jobCount()).toBe(before);
+  });
+
   it('a standard job with decoder FULL records both; the default stays STANDARD/FULL', async () => {
     const res = await server.gql<{ generate: { jobs: JobView[] } }>(
       `mutation { generate(input: { prompt: "a card", seed: "2", decoder: FULL }) { jobs { ${JOB_FIELDS} } } }`,
