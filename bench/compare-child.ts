@@ -13,6 +13,7 @@ import { encodePng } from '../server/engine/image/index.ts';
 import { loadModel, OptimizedModelCache, type LoadedModel } from '../server/engine/models/index.ts';
 import { txt2img, validateTxt2Img, type PipelineTimings, type Txt2ImgParams } from '../server/engine/pipeline.ts';
 import { encodePrompts } from '../server/engine/pipeline/prompt.ts';
+import { warmUp } from '../server/engine/pipeline/warm-up.ts';
 import { LoraSessions } from '../server/worker/lora-sessions.ts';
 
 export interface ComparePlan {
@@ -68,6 +69,17 @@ export interface CompareResult {
   loadAverage: number[];
 }
 
+/** What the `lcm` phase measures; the parent folds it into the side's CompareResult. */
+export interface LcmPhaseResult {
+  mode: ComparePlan['mode'];
+  loadMs: number;
+  loraSetupMs: number;
+  lcmFull: JobFigures;
+  lcmTiny?: JobFigures;
+  maxRssMiB: number;
+  loadAverage: number[];
+}
+
 const NEGATIVE = 'blurry, low quality, deformed, watermark, text artifacts';
 const STYLE = 'ornate playing card illustration, intricate border, rich colors';
 
@@ -99,7 +111,7 @@ function figures(t: PipelineTimings, writeMs: number): JobFigures {
 
 const DECK_PROMPTS = ['ace of spades', 'two of hearts', 'queen of clubs', 'jack of diamonds', 'joker'];
 
-async function main(plan: ComparePlan): Promise<CompareResult | { primed: true; loadMs: number; loraSetupMs: number }> {
+async function main(plan: ComparePlan): Promise<CompareResult | LcmPhaseResult | { primed: true; loadMs: number; loraSetupMs: number }> {
   const after = plan.mode !== 'before';
   const withLora = plan.mode !== 'after-int8';
   const cache = after && plan.cacheDir ? new OptimizedModelCache(plan.cacheDir, 100 * 2 ** 30, (l) => console.error(l)) : undefined;
@@ -120,17 +132,15 @@ async function main(plan: ComparePlan): Promise<CompareResult | { primed: true; 
   let warmupMs = 0;
   if (after && plan.phase !== 'lcm') {
     // What the engine worker does right after loading (hardware.warmup), before any job arrives.
-    const started = performance.now();
-    await txt2img(model, validateTxt2Img({ prompt: '', width: plan.width, height: plan.height, steps: 1, guidanceScale: 2, scheduler: 'euler', seed: 0 }, { maxPixels: 2048 * 2048 }));
-    if (model.tinyDecoder) await model.tinyDecoder.decode(new Float32Array(4 * (plan.height / 8) * (plan.width / 8)), plan.height / 8, plan.width / 8);
-    warmupMs = performance.now() - started;
+    warmupMs = await warmUp(model, plan, 2048 * 2048);
   }
   if (plan.phase === 'lcm') {
     const lcm = await lcmModel();
     const lcmParams = { scheduler: 'lcm' as const, steps: plan.lcmSteps, guidanceScale: 1 };
     const lcmFull = await job(lcm.model, plan, 'lcm-full', { ...lcmParams, prompt: 'jack of clubs', decoder: 'full' });
     const lcmTiny = after && model.tinyDecoder ? await job(lcm.model, plan, 'lcm-tiny', { ...lcmParams, prompt: 'ace of diamonds', steps: 1, decoder: 'tiny' }) : undefined;
-    return { mode: plan.mode, loadMs: Math.round(loadMs), loraSetupMs: Math.round(lcm.setupMs), lcmFull, ...(lcmTiny ? { lcmTiny } : {}), maxRssMiB: maxRssMiB(), loadAverage: loadAverage() } as unknown as CompareResult;
+    const result: LcmPhaseResult = { mode: plan.mode, loadMs: Math.round(loadMs), loraSetupMs: Math.round(lcm.setupMs), lcmFull, ...(lcmTiny ? { lcmTiny } : {}), maxRssMiB: maxRssMiB(), loadAverage: loadAverage() };
+    return result;
   }
   const textRunsBefore = model.textEncoder.session.runCount;
   const textStarted = performance.now();

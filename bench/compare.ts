@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { forgeLcmLora } from '../server/engine/forge/lcm-lora.ts';
 import { forgeTaesd } from '../server/engine/forge/taesd.ts';
 import { runChild } from './child.ts';
-import type { ComparePlan, CompareResult, JobFigures } from './compare-child.ts';
+import type { ComparePlan, CompareResult, JobFigures, LcmPhaseResult } from './compare-child.ts';
 import { countUnetStepFlops } from './flops.ts';
 import { measureMatmulRate } from './machine.ts';
 import { BENCH_DIR, fullModelDir, round } from './models.ts';
@@ -73,7 +73,7 @@ export async function runCompareBench(options: { width?: number; height?: number
     console.error(`  ${JSON.stringify(standard)}`);
     if (!withLcm) return standard;
     console.error(`compare: ${mode}, fast draft…`);
-    const lcm = await runChild<CompareResult>('compare-child.ts', { ...plan, mode, phase: 'lcm' }, 30 * 60_000);
+    const lcm = await runChild<LcmPhaseResult>('compare-child.ts', { ...plan, mode, phase: 'lcm' }, 30 * 60_000);
     console.error(`  ${JSON.stringify(lcm)}`);
     return { ...standard, loraSetupMs: lcm.loraSetupMs, lcmLoadMs: lcm.loadMs, lcmFull: lcm.lcmFull, ...(lcm.lcmTiny ? { lcmTiny: lcm.lcmTiny } : {}), maxRssMiB: Math.max(standard.maxRssMiB, lcm.maxRssMiB) };
   };

@@ -3,7 +3,7 @@ import { encodePng } from '../engine/image/index.ts';
 import { join } from 'node:path';
 import { demoLoraDir, ensureDemoLcmLora } from '../engine/models/demo.ts';
 import { DEMO_NOTICE, ensureDemoModel, loadModel, OptimizedModelCache, resolveModelDir, type LoadedModel } from '../engine/models/index.ts';
-import { txt2img, validateTxt2Img } from '../engine/pipeline.ts';
+import { warmUp } from '../engine/pipeline/warm-up.ts';
 import { SCHEDULER_NAMES } from '../engine/schedulers/index.ts';
 import { tinyDecoderPath } from '../engine/models/tiny-decoder-setting.ts';
 import { modelNameOf, runGenerateJob } from './generate-job.ts';
@@ -69,24 +69,16 @@ async function init(engineOptions: EngineOptions): Promise<void> {
       );
     }
     post({ type: 'ready', info: { modelDir: resolved.dir, provider: model.provider, isDemo: resolved.isDemo, schedulers: [...SCHEDULER_NAMES], decoders: model.tinyDecoder ? ['full', 'tiny'] : ['full'] } });
-    if (engineOptions.warmup) warmedUp = warmUp(model, engineOptions.warmup);
+    if (engineOptions.warmup) warmedUp = warmUpLogged(model, engineOptions.warmup);
   } catch (error) {
     post({ type: 'init-error', error: serializeError(error) });
   }
 }
 
-/**
- * ONNX Runtime's first run at a new input size costs about twice a later one (full UNet at 512²: 20.1 s against
- * 10.7 s): one guided step and a decode at the default size move that cost out of the first job.
- */
-async function warmUp(loaded: LoadedModel, size: { width: number; height: number }): Promise<void> {
-  const started = performance.now();
+async function warmUpLogged(loaded: LoadedModel, size: { width: number; height: number }): Promise<void> {
   try {
-    const settings = validateTxt2Img({ prompt: '', width: size.width, height: size.height, steps: 1, guidanceScale: 2, scheduler: 'euler', seed: 0 }, { maxPixels: options?.maxPixels });
-    await txt2img(loaded, settings);
-    // The tiny decoder too: drafts decode with it, and the preview budget needs its cost before the first preview.
-    if (loaded.tinyDecoder) await loaded.tinyDecoder.decode(new Float32Array(4 * (size.height / 8) * (size.width / 8)), size.height / 8, size.width / 8);
-    log(`warmed up at ${size.width}×${size.height} in ${Math.round(performance.now() - started)} ms`);
+    const ms = await warmUp(loaded, size, options?.maxPixels);
+    log(`warmed up at ${size.width}×${size.height} in ${Math.round(ms)} ms`);
   } catch (error) {
     log(`warm-up skipped: ${(error as Error).message}`);
   }
