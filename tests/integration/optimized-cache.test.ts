@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OptimizedModelCache } from '../../server/engine/models/index.ts';
 import { EngineWorker, type EngineOptions, type GenerateRequest } from '../../server/worker/engine-client.ts';
 import { randomLora, writeSafetensors } from '../helpers/lora-writer.ts';
-import { targetLayers } from '../unit/lora/tiny-model.ts';
+import { attentionLayers } from '../unit/lora/tiny-model.ts';
 import { forge, tempDir } from './engine-fixtures.ts';
 
 const root = tempDir('optimized-cache');
@@ -52,11 +52,7 @@ const saved = (logs: string[]) => logs.filter((l) => l.startsWith('optimised mod
 beforeAll(async () => {
   modelDir = await forge(root.path, 'tiny', { preset: 'tiny' });
   mkdirSync(loraDir, { recursive: true });
-  const attention = (path: string) => /attn|self_attn/.test(path);
-  const layers = [
-    ...targetLayers(join(modelDir, 'unet', 'model.onnx'), 'unet', attention),
-    ...targetLayers(join(modelDir, 'text_encoder', 'model.onnx'), 'text_encoder', attention),
-  ];
+  const layers = attentionLayers(modelDir);
   writeSafetensors(join(loraDir, 'style.safetensors'), randomLora(layers, { format: 'kohya', rank: 4, alpha: 4, seed: 11 }).tensors);
 }, 120_000);
 afterAll(() => root.remove());
@@ -80,6 +76,7 @@ describe('optimised-model cache', () => {
     truncateSync(join(cacheDir, largest.key, 'model.weights'), 100);
     const again = await session([request('base-3')]);
     expect(saved(again.logs)).toBe(1);
+    expect(again.logs.some((l) => /^saved optimised graph for model\.onnx would not open \(.+\); optimising it again$/.test(l))).toBe(true);
     expect(again.pixels[0].equals(first.pixels[0])).toBe(true);
   });
 

@@ -45,7 +45,8 @@ export class OptimizedModelCache {
   constructor(
     readonly dir: string,
     readonly maxBytes: number,
-    private readonly log: (line: string) => void = () => {},
+    /** Where the cache says what it saved, dropped or could not use. */
+    readonly log: (line: string) => void = () => {},
   ) {}
 
   /** A key for a model file on disk: its path, size and modification time (and those of its weight files). */

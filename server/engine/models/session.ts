@@ -77,8 +77,9 @@ export class ModelSession {
     try {
       const session = await ort.InferenceSession.create(found.modelFile, { ...sessionOptions(settings), graphOptimizationLevel: 'disabled' });
       return { session: ModelSession.describe(file, session), entry: found.entry };
-    } catch {
+    } catch (error) {
       // Damaged files or an ONNX Runtime that reads them differently: optimise from the source again.
+      cache.log(`saved optimised graph for ${basename(file)} would not open (${firstLine(error)}); optimising it again`);
       await cache.remove(key);
       return undefined;
     }
@@ -94,8 +95,9 @@ export class ModelSession {
     if (cache && cacheKey) {
       try {
         return ModelSession.describe(file, await cache.store(cacheKey, file, (saveTo) => create({ ...options, ...saveOptimizedOptions(saveTo) }), cacheExtra));
-      } catch {
+      } catch (error) {
         // Saving can fail where loading does not (a provider that cannot serialise its graph): load without saving.
+        cache.log(`${basename(file)}: could not be loaded with its optimised graph saved (${firstLine(error)}); loading it without`);
       }
     }
     try {
@@ -170,4 +172,8 @@ function describeLoadError(file: string, error: unknown): ModelError {
     return modelInvalid(file, `its external weights are truncated or do not match the model (${firstLine})`);
   }
   return modelInvalid(file, `ONNX Runtime cannot load it (${firstLine})`);
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0];
 }
