@@ -4,10 +4,9 @@
  * CPU, building the UNet session costs more than the merge, and ONNX Runtime keeps its own copy of the weights.
  * Jobs without LoRAs (or whose LoRAs all weigh 0) get the base model, untouched.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ByteBoundedLru, hashFile, mergeLoras, resolveLora, type LoraReport, type MergedModel } from '../engine/lora/index.ts';
-import { OPTIMIZE_MANIFEST } from '../engine/optimize/index.ts';
+import { readOptimizeManifest } from '../engine/optimize/index.ts';
 import { ValidationError } from '../engine/pipeline.ts';
 import { MODEL_FILES, ModelSession, OptimizedModelCache, TextEncoderModel, UnetModel, type LoadedModel, type SessionSettings } from '../engine/models/index.ts';
 
@@ -70,6 +69,8 @@ export class LoraSessions {
   merges = 0;
   private readonly cache: ByteBoundedLru<MergedSessions>;
   private readonly log: (line: string) => void;
+  /** Set when the base model is int8: every job with an active LoRA is refused with it. */
+  private readonly quantized: ValidationError | undefined;
 
   constructor(
     private readonly base: LoadedModel,
@@ -77,6 +78,7 @@ export class LoraSessions {
     private readonly options: LoraSessionOptions,
   ) {
     this.log = options.log ?? (() => {});
+    this.quantized = quantizedRefusal(base.dir);
     this.cache = new ByteBoundedLru(options.cacheMb * 2 ** 20, (s) => s.bytes, (_key, evicted) => void disposeSessions(evicted));
   }
 
@@ -92,7 +94,7 @@ export class LoraSessions {
     if (active.length === 0) {
       return { model: this.base, loras: resolved.map((l) => applied(l, l.hashes, [])) };
     }
-    refuseQuantizedBase(this.base.dir);
+    if (this.quantized) throw this.quantized;
     const key = JSON.stringify([this.base.dir, this.options.strict, active.map((l) => [l.hashes.sha256, l.weight])]);
     const label = active.map((l) => `${l.name}:${l.weight}`).join(', ');
     let sessions = this.cache.get(key);
@@ -148,7 +150,7 @@ export class LoraSessions {
       bytes += textHit.entry.bytes;
     }
     this.log(`lora: merged model for ${loras.map((l) => `${l.name}:${l.weight}`).join(', ')} opened from the optimised-model cache in ${Math.round(performance.now() - started)} ms`);
-    return { unet: UnetModel.create(unetHit.session), textEncoder, reports: extra.reports, bytes };
+    return { unet: UnetModel.create(unetHit.session, this.base.unet.latentMultiple), textEncoder, reports: extra.reports, bytes };
   }
 
   private async merge(loras: readonly ActiveLora[]): Promise<MergedSessions> {
@@ -171,7 +173,7 @@ export class LoraSessions {
     merged = undefined;
     let textSession: ModelSession | undefined;
     try {
-      const unet = UnetModel.create(unetSession);
+      const unet = UnetModel.create(unetSession, this.base.unet.latentMultiple);
       let textEncoder: TextEncoderModel | undefined;
       if (textEncoderMerged) {
         bytes += modelSize(text);
@@ -197,22 +199,19 @@ export class LoraSessions {
  * `models optimize --int8` turns the weight MatMuls into DynamicQuantizeMatMul over int8 weights: a LoRA's layers
  * no longer exist there to be patched, so such a job is refused up front rather than run with every key unmatched.
  */
-function refuseQuantizedBase(modelDir: string): void {
-  const manifest = join(modelDir, OPTIMIZE_MANIFEST);
-  if (!existsSync(manifest)) return;
-  let method: unknown;
+function quantizedRefusal(modelDir: string): ValidationError | undefined {
+  let method: string | undefined;
   try {
-    method = (JSON.parse(readFileSync(manifest, 'utf8')) as { method?: unknown }).method;
+    method = readOptimizeManifest(modelDir)?.method;
   } catch {
-    return;
+    return undefined; // an unreadable record says nothing about the weights; the merge reports what it finds
   }
-  if (method === 'int8') {
-    throw new ValidationError(
-      'loras',
-      `LoRAs cannot be merged into ${basename(modelDir)}: it is an int8 model (imagineer models optimize --int8) whose weight layers are quantised; ` +
-        'use the fp32 or fp16 model for jobs with LoRAs (the fast draft preset included)',
-    );
-  }
+  if (method !== 'int8') return undefined;
+  return new ValidationError(
+    'loras',
+    `LoRAs cannot be merged into ${basename(modelDir)}: it is an int8 model (imagineer models optimize --int8) whose weight layers are quantised; ` +
+      'use the fp32 or fp16 model for jobs with LoRAs (the fast draft preset included)',
+  );
 }
 
 /** Bytes ONNX Runtime loads for a merged component: the model and all its weights, patched or not. */

@@ -49,7 +49,8 @@ export class UnetModel {
     readonly latentMultiple: number,
   ) {}
 
-  static create(session: ModelSession): UnetModel {
+  /** `latentMultiple`: known already for a LoRA-merged copy of a loaded UNet (same graph); read from the file otherwise. */
+  static create(session: ModelSession, latentMultiple = unetLatentMultiple(session.file)): UnetModel {
     const names = session.inputs.map((i) => i.name);
     const sample = session.input('sample');
     const timestep = session.input('timestep');
@@ -80,7 +81,7 @@ export class UnetModel {
       typeof heightDim === 'number' && typeof widthDim === 'number' ? { height: heightDim, width: widthDim } : undefined,
       typeof tokensDim === 'number' ? tokensDim : undefined,
       typeof hiddenDim === 'number' ? hiddenDim : undefined,
-      unetLatentMultiple(session.file),
+      latentMultiple,
     );
   }
 
