@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPngTextMap } from '../../server/engine/image/png-read.ts';
 import { EngineWorker, type GenerateRequest } from '../../server/worker/engine-client.ts';
 import { randomLora, sdxlShapedLora, writeSafetensors } from '../helpers/lora-writer.ts';
-import { targetLayers } from '../unit/lora/tiny-model.ts';
+import { attentionLayers } from '../unit/lora/tiny-model.ts';
 import { forge, tempDir } from './engine-fixtures.ts';
 
 const root = tempDir('engine-lora');
@@ -47,11 +47,7 @@ async function failure(promise: Promise<unknown>): Promise<{ code?: string; mess
 beforeAll(async () => {
   modelDir = await forge(root.path, 'tiny', { preset: 'tiny' });
   mkdirSync(loraDir, { recursive: true });
-  const attention = (path: string) => /attn|self_attn/.test(path);
-  const layers = [
-    ...targetLayers(join(modelDir, 'unet', 'model.onnx'), 'unet', attention),
-    ...targetLayers(join(modelDir, 'text_encoder', 'model.onnx'), 'text_encoder', attention),
-  ];
+  const layers = attentionLayers(modelDir);
   expect(layers.some((l) => l.component === 'text_encoder')).toBe(true);
   writeSafetensors(join(loraDir, 'card_layout.safetensors'), randomLora(layers, { format: 'kohya', rank: 4, alpha: 4, seed: 3 }).tensors);
   const sdxl = sdxlShapedLora(9);

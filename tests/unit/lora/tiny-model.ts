@@ -216,3 +216,12 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
   return max;
 }
+
+/** The attention layers of a forged model's UNet and text encoder: what the LoRA fixtures of the engine tests patch. */
+export function attentionLayers(modelDir: string): TargetLayer[] {
+  const attention = (path: string) => /attn|self_attn/.test(path);
+  return [
+    ...targetLayers(join(modelDir, 'unet', 'model.onnx'), 'unet', attention),
+    ...targetLayers(join(modelDir, 'text_encoder', 'model.onnx'), 'text_encoder', attention),
+  ];
+}
